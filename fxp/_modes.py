@@ -1,0 +1,57 @@
+"""Rounding and overflow modes, and their validation."""
+from __future__ import annotations
+
+import enum
+
+
+class Rounding(enum.Enum):
+    """How a value between two representable neighbours is rounded.
+
+    ``NEAREST_EVEN`` ties to even; ``NEAREST_AWAY`` ties away from zero;
+    ``FLOOR`` toward minus infinity (what masking off low bits does in two's
+    complement); ``TOWARD_ZERO`` truncates the magnitude; ``STOCHASTIC``
+    rounds up with probability equal to the discarded fraction (Gupta et al.
+    2015), so it is unbiased.
+    """
+
+    NEAREST_EVEN = "nearest_even"
+    NEAREST_AWAY = "nearest_away"
+    FLOOR = "floor"
+    TOWARD_ZERO = "toward_zero"
+    STOCHASTIC = "stochastic"
+
+
+class Overflow(enum.Enum):
+    """What happens to a value outside the format's range.
+
+    ``SATURATE`` clamps to min/max, ``WRAP`` keeps the low ``word_bits`` bits
+    (two's complement modulo), ``RAISE`` raises :class:`FxpOverflowError`.
+    """
+
+    SATURATE = "saturate"
+    WRAP = "wrap"
+    RAISE = "raise"
+
+
+class FxpOverflowError(ArithmeticError):
+    """Raised under ``overflow="raise"``; the message says how many elements overflowed."""
+
+
+def _parse(enum_cls, value, what):
+    if isinstance(value, enum_cls):
+        return value
+    try:
+        return enum_cls(value)
+    except ValueError:
+        names = ", ".join(repr(m.value) for m in enum_cls)
+        raise ValueError(f"unknown {what} mode {value!r}; choose one of {names}") from None
+
+
+def as_rounding(value):
+    """Return ``value`` (a :class:`Rounding` or its name) as a :class:`Rounding`."""
+    return _parse(Rounding, value, "rounding")
+
+
+def as_overflow(value):
+    """Return ``value`` (an :class:`Overflow` or its name) as an :class:`Overflow`."""
+    return _parse(Overflow, value, "overflow")

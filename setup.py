@@ -1,0 +1,106 @@
+"""Build script: compiles every Cython module under fxp/_kernels.
+
+Each ``fxp/_kernels/<name>.pyx`` becomes the extension ``fxp._kernels.<name>``;
+``<name>.pyx.tp`` files are expanded with Cython's Tempita first.  Flags:
+``-O3`` and OpenMP when a test compile shows the compiler supports it (the
+build falls back to serial kernels otherwise).  ``FXP_NATIVE=1`` adds
+``-march=native`` for local tuning; it is never the default.
+``FXP_CYTHON_DEBUG=1`` turns on bounds checking.
+"""
+import os
+import sys
+import tempfile
+from glob import glob
+from pathlib import Path
+
+import numpy as np
+from Cython.Build import cythonize
+from Cython.Tempita import sub as tempita_sub
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+KERNEL_DIR = Path("fxp") / "_kernels"
+DEBUG = os.environ.get("FXP_CYTHON_DEBUG") == "1"
+DIRECTIVES = dict(
+    language_level=3,
+    boundscheck=DEBUG,
+    wraparound=False,
+    initializedcheck=False,
+    cdivision=True,
+    embedsignature=True,
+)
+
+
+def expand_templates():
+    """Write ``x.pyx`` from every ``x.pyx.tp`` (generated files are gitignored)."""
+    for template in KERNEL_DIR.glob("*.pyx.tp"):
+        target = template.with_suffix("")
+        text = tempita_sub(template.read_text())
+        header = f"# Generated from {template.name} by setup.py. Do not edit.\n"
+        if not target.exists() or target.read_text() != header + text:
+            target.write_text(header + text)
+
+
+def kernel_extensions():
+    expand_templates()
+    extensions = []
+    for pyx in sorted(KERNEL_DIR.glob("*.pyx")):
+        name = "fxp._kernels." + pyx.stem
+        # hand-written C that a module links: fxp/_kernels/csrc/<module>*.c
+        c_sources = sorted(glob(str(KERNEL_DIR / "csrc" / (pyx.stem + "*.c"))))
+        extensions.append(
+            Extension(
+                name,
+                [str(pyx)] + c_sources,
+                include_dirs=[np.get_include(), str(KERNEL_DIR), str(KERNEL_DIR / "csrc")],
+                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_22_API_VERSION")],
+            )
+        )
+    return extensions
+
+
+def compiler_accepts(compiler, flags, source="int main(void){return 0;}\n"):
+    """Whether ``compiler`` compiles and links ``source`` with ``flags``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as fh:
+            fh.write(source)
+        try:
+            objects = compiler.compile([src], output_dir=tmp, extra_postargs=flags)
+            compiler.link_executable(objects, os.path.join(tmp, "probe"), extra_postargs=flags)
+        except Exception:
+            return False
+    return True
+
+
+OPENMP_PROBE = "#include <omp.h>\nint main(void){\n#pragma omp parallel\n{}\nreturn omp_get_max_threads() > 0 ? 0 : 1;}\n"
+
+
+class BuildExt(build_ext):
+    """Adds optimisation and (when available) OpenMP flags per compiler."""
+
+    def build_extensions(self):
+        if self.compiler.compiler_type == "msvc":
+            compile_flags, openmp_flags = ["/O2"], ["/openmp"]
+            link_openmp = []
+        else:
+            compile_flags, openmp_flags = ["-O3", "-fno-strict-aliasing"], ["-fopenmp"]
+            link_openmp = ["-fopenmp"]
+            if os.environ.get("FXP_NATIVE") == "1":
+                compile_flags.append("-march=native")
+        if compiler_accepts(self.compiler, openmp_flags + link_openmp, OPENMP_PROBE):
+            compile_flags += openmp_flags
+            link_flags = link_openmp
+        else:
+            sys.stderr.write("fxp: OpenMP not available; building serial kernels\n")
+            link_flags = []
+        for ext in self.extensions:
+            ext.extra_compile_args = compile_flags + list(ext.extra_compile_args or [])
+            ext.extra_link_args = link_flags + list(ext.extra_link_args or [])
+        super().build_extensions()
+
+
+setup(
+    ext_modules=cythonize(kernel_extensions(), compiler_directives=DIRECTIVES, quiet=True),
+    cmdclass={"build_ext": BuildExt},
+)
