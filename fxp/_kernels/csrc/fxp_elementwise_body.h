@@ -148,6 +148,22 @@ FXP_TGT static int64_t FN(int_op_chunk)(const fxp_int_op_t *p, int64_t start, in
     double y = xv * scale; \
     y = (y == 0.0 && xv != 0.0) ? copysign(0x1p-1074, xv) : y;
 
+/* q[i] = stochastic rounding of x[i] * scale (an integral double); the variant may supply its
+ * own implementation as FXP_SR_ROUND_FN (AVX-512 intrinsics), bit-identical to this loop. */
+#ifdef FXP_SR_ROUND_FN
+#define FXP_SR_ROUND FXP_SR_ROUND_FN
+#else
+FXP_TGT static void FN(sr_round)(const double *restrict x, double scale, const uint64_t *restrict r,
+                                 int64_t n, double *restrict q)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        FXP_SCALED(i)
+        q[i] = fxp_round_double(y, FXP_STOCHASTIC, r[i]);
+    }
+}
+#define FXP_SR_ROUND FN(sr_round)
+#endif
+
 FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, int64_t n, int64_t counts[3])
 {
     const double *restrict x = p->x + start;
@@ -193,12 +209,14 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
         case FXP_I32: FXP_Q(int32_t, int32_t, ROUND) \
         default: FXP_Q(uint32_t, int64_t, ROUND) \
         } break;
+        double q_sr[FXP_RNG_BLOCK];
+        if (p->mode == FXP_STOCHASTIC) FXP_SR_ROUND(x, scale, r, n, q_sr);
         switch (p->mode) {
         case FXP_NEAREST_EVEN: FXP_QT(fxp_round_double(y, FXP_NEAREST_EVEN, 0))
         case FXP_NEAREST_AWAY: FXP_QT(fxp_round_double(y, FXP_NEAREST_AWAY, 0))
         case FXP_FLOOR: FXP_QT(fxp_round_double(y, FXP_FLOOR, 0))
         case FXP_TOWARD_ZERO: FXP_QT(fxp_round_double(y, FXP_TOWARD_ZERO, 0))
-        default: FXP_QT(fxp_round_double(y, FXP_STOCHASTIC, r[i]))
+        default: FXP_QT(q_sr[i])
         }
 #undef FXP_QT
 #undef FXP_Q
@@ -209,6 +227,7 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
 }
 
 #undef FXP_SCALED
+#undef FXP_SR_ROUND
 #undef FN
 #undef FXP_NO_ALIAS
 #undef FXP_CAT
