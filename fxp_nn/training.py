@@ -50,7 +50,7 @@ def _write_metrics(run_dir, history):
 
 
 def train(model, optimizer, data, epochs, batch_size=100, seed=0, run_dir=None, resume=False,
-          progress=True, config=None, on_epoch=None):
+          progress=True, config=None, on_epoch=None, after_epoch=None):
     """Train ``model`` with ``optimizer`` on ``data`` (a :class:`~fxp_nn.data.Dataset`).
 
     Parameters
@@ -75,6 +75,8 @@ def train(model, optimizer, data, epochs, batch_size=100, seed=0, run_dir=None, 
         Stored in the checkpoint (for the record).
     on_epoch : callable, optional
         ``on_epoch(epoch, model)`` is called before each epoch (e.g. a precision schedule).
+    after_epoch : callable, optional
+        ``after_epoch(record)`` is called with each epoch's record (e.g. to print it).
 
     Returns
     -------
@@ -134,4 +136,6 @@ def train(model, optimizer, data, epochs, batch_size=100, seed=0, run_dir=None, 
         if run_dir is not None:
             checkpoint.save(run_dir / CHECKPOINT, model, optimizer, shuffle_rng, history, config or {})
             _write_metrics(run_dir, history)
+        if after_epoch is not None:
+            after_epoch(record)
     return history
