@@ -180,7 +180,7 @@ def estimate(workload_or_model, hardware=None, precision=None, phase="training",
     hardware : Hardware, optional
         Default: 32x32 output-stationary array, 64 kB per operand, Horowitz 45 nm table.
     precision : Precision, preset name ("float32", "bfloat16", "float16", "fixed16_sr", "int8"),
-        or an ``fxp_nn.PrecisionPolicy``; default float32.
+        or an ``fxp_nn.PrecisionPolicy``; default: the model's ``.policy``, else float32.
     phase : {"training", "inference"}
     input_shape : tuple
         One sample's shape for a model: ``(features,)`` or ``(C, H, W)``.
@@ -194,6 +194,8 @@ def estimate(workload_or_model, hardware=None, precision=None, phase="training",
     hw = Hardware() if hardware is None else hardware
     if not isinstance(hw, Hardware):
         raise TypeError(f"hardware must be a Hardware, got {type(hw).__name__}")
+    if precision is None:
+        precision = getattr(workload_or_model, "policy", None)
     prec = as_precision(precision)
     items = as_workload(workload_or_model, phase, input_shape, batch_size)
     table = hw.energy_table

@@ -127,6 +127,7 @@ class Precision:
     update_rounding: str | None = None
     sr_bits: int | None = None
     name: str = ""
+    gemm_acc: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "rounding", _check_rounding(self.rounding))
@@ -141,7 +142,8 @@ class Precision:
         if phase not in roles:
             raise ValueError(f"unknown GEMM phase {phase!r}; choose one of {sorted(roles)}")
         a, b, out = roles[phase]
-        return GemmFormat(a, b, out, self.acc, self.rounding, self.site, self.sr_bits)
+        acc = dict(self.gemm_acc).get(phase, self.acc)
+        return GemmFormat(a, b, out, acc, self.rounding, self.site, self.sr_bits)
 
     @property
     def label(self):
@@ -215,28 +217,37 @@ def as_precision(precision):
 def _role_format(role):
     fmt = getattr(role, "fmt", None)
     if fmt is None:
-        return floating("float32")
+        kind = getattr(role, "float_dtype", "float32")
+        if kind not in FLOAT_BITS:
+            raise ValueError(f"the energy table has no {kind} operations; use float32, "
+                             f"bfloat16, float16 or fixed point")
+        return floating(kind)
     return NumberFormat("fixed", int(fmt.word_bits), int(fmt.frac_bits))
+
+
+def _acc_format(bits, fmts):
+    if bits is None or fmts["activations"].is_float:
+        return None
+    return NumberFormat("fixed", int(bits), fmts["activations"].frac_bits + fmts["weights"].frac_bits)
 
 
 def precision_from_policy(policy):
     """Energy-model ``Precision`` of an ``fxp_nn.PrecisionPolicy`` (roles with ``.fmt``,
-    ``.rounding``; ``.acc_bits``). A role whose ``fmt`` is None is float32. The GEMM rounding
-    mode is the activations' one; the weight update uses the ``updates`` role's mode."""
+    ``.rounding``; ``.acc_bits`` and per-GEMM ``.gemm_accumulators``). A role whose ``fmt`` is
+    None is its ``float_dtype`` (float32). GEMMs round once per output (exact products, as
+    fxp.matmul does) with the activations' mode; the weight update uses the ``updates`` mode."""
     roles = {r: getattr(policy, r) for r in ("weights", "activations", "errors", "weight_grads")}
     fmts = {r: _role_format(v) for r, v in roles.items()}
-    acc_bits = getattr(policy, "acc_bits", None)
-    acc = None
-    if acc_bits is not None and not fmts["activations"].is_float:
-        acc = NumberFormat("fixed", int(acc_bits),
-                           fmts["activations"].frac_bits + fmts["weights"].frac_bits)
+    acc = _acc_format(getattr(policy, "acc_bits", None), fmts)
+    gemm_acc = tuple((phase, _acc_format(getattr(a, "bits", None), fmts))
+                     for phase, a in getattr(policy, "gemm_accumulators", ()))
 
     def mode(role):
         r = getattr(role, "rounding", None) if role is not None else None
         return getattr(r, "value", r) or "nearest_even"
 
     updates = getattr(policy, "updates", None)
+    name = getattr(policy, "name", "") or f"{fmts['weights']} {mode(roles['activations'])}"
     return Precision(fmts["weights"], fmts["activations"], fmts["errors"], fmts["weight_grads"],
                      acc, mode(roles["activations"]), "writeback",
-                     mode(updates) if updates is not None else None, None,
-                     name=f"policy {fmts['weights']} {mode(roles['activations'])}")
+                     mode(updates) if updates is not None else None, None, name, gemm_acc)

@@ -158,7 +158,7 @@ def model_gemms(model, input_shape, batch_size=1):
     gemms, params = [], {}
     for i, layer in enumerate(layers):
         kind = _kind(layer)
-        name = f"{i}:{type(layer).__name__}"
+        name = f"{i}.{type(layer).__name__}"
         has_bias = getattr(layer, "bias", None) is not None
         if kind == "linear":
             fin, fout = int(layer.in_features), int(layer.out_features)
