@@ -12,6 +12,7 @@ outer, row fold inner. Each fold costs the streamed length plus the pipeline fil
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -96,6 +97,13 @@ def stream_reads(blocks, words, scalesim=False):
     return sum(size if size <= words else size * repeats for size, repeats in blocks)
 
 
+@functools.lru_cache(maxsize=256)
+def _replayed_ifmap_reads(dims, dataflow, rows, cols, words):
+    """SCALE-Sim's ifmap DRAM reads of a convolution, replayed on its address stream."""
+    addr = im2col_addresses(dims.conv, *dims.out_hw, batch=dims.m // math.prod(dims.out_hw))
+    return flush_misses(ifmap_stream(addr, dataflow, rows, cols, dims.n), words)
+
+
 def _ifmap_blocks(dims, hw, row_fold, col_fold, words):
     """How the ifmap streams: [(distinct words, repeats), ...].
 
@@ -174,9 +182,7 @@ def gemm_counts(dims, hw, bits):
     formulas["compute_cycles"] = f"row_fold·col_fold·({fold_f})" + (
         " - 1  [SCALE-Sim reports the last cycle's index]" if ss else "")
     if ss and dims.conv is not None and dims.ifmap_footprint > words["ifmap"]:
-        addr = im2col_addresses(dims.conv, *dims.out_hw, batch=m // math.prod(dims.out_hw))
-        stream = ifmap_stream(addr, hw.dataflow, r, c, n)
-        ifmap_dram = flush_misses(stream, words["ifmap"])
+        ifmap_dram = _replayed_ifmap_reads(dims, hw.dataflow, r, c, words["ifmap"])
     else:
         ifmap_dram = stream_reads(_ifmap_blocks(dims, hw, row_fold, col_fold, words["ifmap"]),
                                   words["ifmap"], ss)

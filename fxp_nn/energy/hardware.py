@@ -84,6 +84,7 @@ class Hardware:
 
     @property
     def macs(self):
+        """Number of MAC units (rows x cols)."""
         return self.rows * self.cols
 
     def sram_bytes(self, operand):

@@ -8,7 +8,6 @@ from .report import Report
 from .tables import SOURCES
 from .workload import Gemm, Update, as_workload
 
-COMPONENTS = ("multiply", "accumulate", "rounding", "rng", "registers", "sram", "dram")
 _MANTISSA = {"float16": 10, "bfloat16": 7, "float32": 23}
 
 
@@ -207,6 +206,8 @@ def estimate(workload_or_model, hardware=None, precision=None, phase="training",
             rec, why = _update_record(item, hw, table, prec)
         else:
             raise TypeError(f"workload items must be Gemm or Update, got {type(item).__name__}")
+        why["time_s"] = (f"max(compute {rec['compute_cycles']:,}, DRAM {rec['dram_cycles']:,.0f}) "
+                         f"cycles / {hw.clock_hz:g} Hz")
         records.append(rec)
         explain[item.name] = why
     return Report(records, explain, hw, prec, table)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 ROUNDINGS = ("nearest_even", "nearest_away", "floor", "toward_zero", "stochastic")
 ROUNDING_SITES = ("writeback", "accumulate")
 FLOAT_BITS = {"float16": 16, "bfloat16": 16, "float32": 32}
-ROLES = ("weights", "biases", "activations", "errors", "weight_grads", "updates")
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,7 @@ class NumberFormat:
 
     @property
     def is_float(self):
+        """True for the floating-point formats."""
         return self.kind != "fixed"
 
     def __str__(self):
@@ -147,6 +147,7 @@ class Precision:
 
     @property
     def label(self):
+        """Name shown in reports and comparison tables."""
         return self.name or f"{self.weights} {self.rounding}"
 
     def with_word_length(self, bits, frac_bits=None, rounding=None):
@@ -165,6 +166,7 @@ class Precision:
 
     @classmethod
     def float32(cls):
+        """Every role and the accumulator in float32."""
         return cls.uniform(floating("float32"), name="float32")
 
     @classmethod
@@ -242,12 +244,12 @@ def precision_from_policy(policy):
     gemm_acc = tuple((phase, _acc_format(getattr(a, "bits", None), fmts))
                      for phase, a in getattr(policy, "gemm_accumulators", ()))
 
-    def mode(role):
+    def _mode(role):
         r = getattr(role, "rounding", None) if role is not None else None
         return getattr(r, "value", r) or "nearest_even"
 
     updates = getattr(policy, "updates", None)
-    name = getattr(policy, "name", "") or f"{fmts['weights']} {mode(roles['activations'])}"
+    name = getattr(policy, "name", "") or f"{fmts['weights']} {_mode(roles['activations'])}"
     return Precision(fmts["weights"], fmts["activations"], fmts["errors"], fmts["weight_grads"],
-                     acc, mode(roles["activations"]), "writeback",
-                     mode(updates) if updates is not None else None, None, name, gemm_acc)
+                     acc, _mode(roles["activations"]), "writeback",
+                     _mode(updates) if updates is not None else None, None, name, gemm_acc)

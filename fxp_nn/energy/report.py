@@ -43,18 +43,22 @@ class Report:
 
     @property
     def total_energy_j(self):
+        """Total energy in joules."""
         return self.totals["e_total_pj"] * 1e-12
 
     @property
     def pj_per_mac(self):
+        """Total energy per MAC (pJ), including the weight update."""
         return self.totals["pj_per_mac"]
 
     @property
     def time_s(self):
+        """Total time in seconds (each item max(compute, DRAM) cycles / clock)."""
         return self.totals["time_s"]
 
     @property
     def macs(self):
+        """Total MACs of all GEMMs."""
         return self.totals["macs"]
 
     @property

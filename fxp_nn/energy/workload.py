@@ -4,7 +4,7 @@ weight update)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 PHASES = ("forward", "input_grad", "weight_grad", "update")
 
@@ -25,6 +25,7 @@ class Conv:
 
     @property
     def out_hw(self):
+        """Output height and width: floor((H + 2P - R) / S) + 1."""
         (sh, sw), (ph, pw) = self.stride, self.padding
         return ((self.h + 2 * ph - self.r) // sh + 1, (self.w + 2 * pw - self.s) // sw + 1)
 
@@ -56,6 +57,7 @@ class Gemm:
 
     @property
     def macs(self):
+        """Multiply-accumulates: M·N·K."""
         return self.m * self.n * self.k
 
 
@@ -69,6 +71,7 @@ class Update:
 
     @property
     def name(self):
+        """Record name, "<layer>/update"."""
         return f"{self.layer}/update"
 
 
@@ -211,11 +214,6 @@ def as_workload(work, phase, input_shape=None, batch_size=1):
 def mlp(sizes, batch_size=64):
     """Forward GEMMs of a fully connected network with layer widths ``sizes``."""
     return [Gemm(f"fc{i + 1}", batch_size, b, a) for i, (a, b) in enumerate(zip(sizes, sizes[1:]))]
-
-
-def with_format(gemms, fmt):
-    """Copy of ``gemms`` with a per-GEMM ``GemmFormat`` override."""
-    return [replace(g, fmt=fmt) if isinstance(g, Gemm) else g for g in gemms]
 
 
 def _lenet(batch):
