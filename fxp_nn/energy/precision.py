@@ -110,8 +110,9 @@ class GemmFormat:
 class Precision:
     """Formats per tensor role, the accumulator, the rounding mode and its site.
 
-    Roles: ``weights``, ``activations``, ``errors`` (back-propagated gradients), ``weight_grads``;
-    ``updates`` is the format the weight update is rounded into (normally ``weights``).
+    Roles: ``weights``, ``activations``, ``errors`` (back-propagated gradients), ``weight_grads``.
+    ``gemm_acc`` and ``gemm_rounding`` ((phase, value) pairs) override the accumulator and the
+    rounding mode of one GEMM phase.
     GEMM operands by phase: forward = activations @ weights -> activations;
     input gradient = errors @ weights^T -> errors; weight gradient = activations^T @ errors ->
     weight_grads. The weight update rounds once per parameter with ``update_rounding``.
@@ -128,6 +129,7 @@ class Precision:
     sr_bits: int | None = None
     name: str = ""
     gemm_acc: tuple = ()
+    gemm_rounding: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "rounding", _check_rounding(self.rounding))
@@ -143,7 +145,8 @@ class Precision:
             raise ValueError(f"unknown GEMM phase {phase!r}; choose one of {sorted(roles)}")
         a, b, out = roles[phase]
         acc = dict(self.gemm_acc).get(phase, self.acc)
-        return GemmFormat(a, b, out, acc, self.rounding, self.site, self.sr_bits)
+        rounding = dict(self.gemm_rounding).get(phase, self.rounding)
+        return GemmFormat(a, b, out, acc, rounding, self.site, self.sr_bits)
 
     @property
     def label(self):
@@ -157,6 +160,15 @@ class Precision:
                        rounding=rounding or self.rounding,
                        update_rounding=rounding or self.update_rounding,
                        name=f"fixed{bits} {rounding or self.rounding}")
+
+    def with_accumulator(self, bits, rounding=None):
+        """Copy with a ``bits``-wide fixed-point accumulator (fraction bits of the products)."""
+        if self.weights.is_float:
+            raise ValueError("with_accumulator needs fixed-point roles")
+        acc = NumberFormat("fixed", bits, self.activations.frac_bits + self.weights.frac_bits)
+        rounding = rounding or self.rounding
+        return replace(self, acc=acc, gemm_acc=(), rounding=rounding,
+                       update_rounding=rounding, name=f"{self.weights} acc{bits} {rounding}")
 
     # presets -----------------------------------------------------------------------------
     @classmethod
@@ -237,7 +249,8 @@ def precision_from_policy(policy):
     """Energy-model ``Precision`` of an ``fxp_nn.PrecisionPolicy`` (roles with ``.fmt``,
     ``.rounding``; ``.acc_bits`` and per-GEMM ``.gemm_accumulators``). A role whose ``fmt`` is
     None is its ``float_dtype`` (float32). GEMMs round once per output (exact products, as
-    fxp.matmul does) with the activations' mode; the weight update uses the ``updates`` mode."""
+    fxp.matmul does) in the mode of the role they write (activations, errors, weight_grads);
+    the weight update uses the ``updates`` mode."""
     roles = {r: getattr(policy, r) for r in ("weights", "activations", "errors", "weight_grads")}
     fmts = {r: _role_format(v) for r, v in roles.items()}
     acc = _acc_format(getattr(policy, "acc_bits", None), fmts)
@@ -250,6 +263,9 @@ def precision_from_policy(policy):
 
     updates = getattr(policy, "updates", None)
     name = getattr(policy, "name", "") or f"{fmts['weights']} {_mode(roles['activations'])}"
+    gemm_rounding = (("input_grad", _mode(roles["errors"])),
+                     ("weight_grad", _mode(roles["weight_grads"])))
     return Precision(fmts["weights"], fmts["activations"], fmts["errors"], fmts["weight_grads"],
                      acc, _mode(roles["activations"]), "writeback",
-                     _mode(updates) if updates is not None else None, None, name, gemm_acc)
+                     _mode(updates) if updates is not None else None, None, name, gemm_acc,
+                     gemm_rounding)

@@ -35,17 +35,22 @@ def compare(workload, precisions=DEFAULT_COMPARISON, hardware=None, baseline=0, 
 
 
 def sweep_word_length(workload, bits=range(4, 33), roundings=("nearest_even", "stochastic",
-                      "floor"), hardware=None, base=None, **kw):
+                      "floor"), hardware=None, base=None, target="operands", **kw):
     """Records of estimates for every fixed-point word length in ``bits`` and rounding mode.
 
-    ``base`` (a Precision, default ``Precision.fixed(16)``) supplies everything but the word
-    length (fraction bits = word - 2) and the rounding mode.
+    ``target="operands"`` sets every tensor role to ``bits`` (fraction bits = word - 2);
+    ``target="accumulator"`` keeps the operands and sets the accumulator width (a bounded
+    accumulator; products keep their fraction bits). ``base`` (a Precision, default
+    ``Precision.fixed(16)``) supplies everything else.
     """
+    if target not in ("operands", "accumulator"):
+        raise ValueError(f"target must be 'operands' or 'accumulator', got {target!r}")
     base = base or Precision.fixed(16)
     rows = []
     for rounding in roundings:
         for b in bits:
-            prec = base.with_word_length(b, rounding=rounding)
+            prec = base.with_word_length(b, rounding=rounding) if target == "operands" else \
+                base.with_accumulator(b, rounding=rounding)
             rows.append(_row(estimate(workload, hardware, prec, **kw), bits=b,
                              rounding=rounding))
     return rows

@@ -252,3 +252,23 @@ def test_conv_lowering_by_im2col():
     from fxp_nn.energy import conv_gemm
     c = conv_gemm("c", Conv(32, 32, 3, 3, 3, 16, (2, 2), (1, 1)), batch=8)
     assert (c.m, c.n, c.k) == (8 * 16 * 16, 16, 27)
+
+
+def test_accumulator_sweep_changes_only_accumulator_side():
+    rows = sweep_word_length(MLP, bits=(16, 24, 32), roundings=("nearest_even",),
+                             target="accumulator")
+    acc = [r["accumulate_uj"] for r in rows]
+    assert acc[0] < acc[1] < acc[2]
+    assert len({r["multiply_uj"] for r in rows}) == 1
+    with pytest.raises(ValueError, match="target"):
+        sweep_word_length(MLP, target="weights")
+
+
+def test_policy_rounding_per_output_role():
+    policy = fxp_nn.PrecisionPolicy.gupta(rounding="nearest_even")
+    policy = policy.replace(errors=fxp_nn.TensorPrecision("s16.14", "stochastic"),
+                            updates=fxp_nn.TensorPrecision("s16.14", "floor"))
+    p = precision_from_policy(policy)
+    assert p.gemm("forward").rounding == "nearest_even"
+    assert p.gemm("input_grad").rounding == "stochastic"
+    assert p.update_rounding == "floor"
