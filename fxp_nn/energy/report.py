@@ -11,6 +11,14 @@ _SUMMED = ("macs", "compute_cycles", "dram_cycles", "cycles", "memory_bound_cycl
            *(f"e_{c}_pj" for c in COMPONENTS), "e_total_pj")
 
 
+def _si(value, unit):
+    """``value`` (in base units) with an n/u/m prefix that keeps 1 <= mantissa < 1000."""
+    for scale, prefix in ((1, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p")):
+        if abs(value) >= scale:
+            return f"{value / scale:.4g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
 class Report:
     """Result of :func:`estimate`.
 
@@ -103,9 +111,9 @@ class Report:
         """One line: energy, time, pJ/MAC, utilization, and the precision/hardware used."""
         hw = self.hardware
         return (f"{self.precision.label} on {hw.rows}x{hw.cols} {hw.dataflow.upper()} "
-                f"@ {hw.clock_hz / 1e9:g} GHz: {self.total_energy_j * 1e6:.1f} uJ, "
-                f"{self.time_s * 1e3:.3f} ms, {self.pj_per_mac:.2f} pJ/MAC, "
-                f"{self.ops_per_s_per_w / 1e12:.2f} TOPS/W, "
+                f"@ {hw.clock_hz / 1e9:g} GHz: {_si(self.total_energy_j, 'J')}, "
+                f"{_si(self.time_s, 's')}, {self.pj_per_mac:.2f} pJ/MAC, "
+                f"{self.ops_per_s_per_w / 1e12:.3g} TOPS/W, "
                 f"utilization {100 * self.totals['utilization']:.1f}%")
 
     def table(self):
