@@ -10,7 +10,7 @@ from .model import estimate
 from .precision import PRESETS
 from .scalesim import config_text, read_topology, topology_csv
 from .sweep import DEFAULT_COMPARISON, compare, table
-from .workload import NAMED, named
+from .workload import NAMED, as_workload, named
 
 
 def _parser():
@@ -35,7 +35,7 @@ def _parser():
                    help="compare " + ", ".join(DEFAULT_COMPARISON) + " instead")
     p.add_argument("--explain", metavar="NAME", help="explain every number of one record")
     p.add_argument("--export", metavar="DIR",
-                   help="write the workload as SCALE-Sim topology.csv + scale.cfg into DIR")
+                   help="write the GEMMs of --phase as SCALE-Sim topology.csv + scale.cfg into DIR")
     return p
 
 
@@ -56,7 +56,7 @@ def main(argv=None):
         if args.export:
             os.makedirs(args.export, exist_ok=True)
             with open(os.path.join(args.export, "topology.csv"), "w") as fh:
-                fh.write(topology_csv(forward))
+                fh.write(topology_csv(as_workload(forward, args.phase)))
             with open(os.path.join(args.export, "scale.cfg"), "w") as fh:
                 fh.write(config_text(hw))
             print(f"wrote {args.export}/topology.csv and {args.export}/scale.cfg")

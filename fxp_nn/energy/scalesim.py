@@ -6,6 +6,7 @@ SCALE-Sim itself is not a dependency; run it in its own virtualenv (docs/energy-
 from __future__ import annotations
 
 import csv
+import math
 import os
 
 from .dataflow import gemm_counts, gemm_dims
@@ -22,11 +23,13 @@ def topology_csv(gemms, mode="auto"):
     ``mode="gemm"`` writes ``name, M, N, K,`` rows (SCALE-Sim ``-i gemm``); ``"conv"`` writes
     conv rows (padding folded into the input size; needs square strides; plain GEMMs become
     1 x K "images" with a 1 x K filter, which SCALE-Sim maps to the same M, N, K); ``"auto"`` picks
-    conv if any GEMM comes from a convolution.
+    conv if some GEMM comes from a convolution and every convolution has batch 1 (SCALE-Sim conv
+    topologies have no batch), else gemm.
     """
     items = [g for g in gemms if isinstance(g, Gemm)]
     if mode == "auto":
-        mode = "conv" if any(g.conv is not None for g in items) else "gemm"
+        convs = [g for g in items if g.conv is not None]
+        mode = "conv" if convs and all(g.m == math.prod(g.conv.out_hw) for g in convs) else "gemm"
     if mode not in ("gemm", "conv"):
         raise ValueError(f"mode must be 'gemm', 'conv' or 'auto', got {mode!r}")
     lines = [_GEMM_HEADER if mode == "gemm" else _CONV_HEADER]

@@ -123,3 +123,13 @@ def test_im2col_addresses_match_direct_indexing():
         i, j = divmod(p, f)
         window = x[2 * i:2 * i + 3, j:j + 2, :].ravel()
         assert np.array_equal(addr[p], window)
+
+
+def test_auto_topology_mode_falls_back_to_gemm_for_batched_convs():
+    from fxp_nn.energy import conv_gemm
+    conv = Conv(12, 12, 8, 3, 3, 16)
+    assert topology_csv([conv_gemm("c", conv, batch=1)]).startswith("Layer name,")
+    text = topology_csv([conv_gemm("c", conv, batch=4)])
+    assert text.splitlines() == ["Layer, M, N, K,", "c, 400, 16, 72,"]
+    with pytest.raises(ValueError, match="no batch"):
+        topology_csv([conv_gemm("c", conv, batch=4)], mode="conv")
