@@ -99,7 +99,10 @@ class EnergyTable:
     sources: dict = field(default_factory=dict)
 
     def _entry(self, what, pj, group):
-        return Entry(what, pj * self.scale, self.sources.get(group, "?"))
+        source = self.sources.get(group, "?")
+        if self.scale != 1:
+            source += f", x{self.scale:.3g} node scaling SB"
+        return Entry(what, pj * self.scale, source)
 
     def add(self, bits):
         """Integer (fixed-point) adder of ``bits`` bits."""
@@ -141,8 +144,7 @@ class EnergyTable:
     def scaled_to(self, node_nm, vdd=0.8, from_nm=45):
         """Copy of this table scaled from ``from_nm`` to ``node_nm`` (Stillmaker-Baas)."""
         factor = node_energy_factor(node_nm, from_nm, vdd)
-        return replace(self, name=f"{self.name} scaled to {node_nm:g} nm", scale=self.scale * factor,
-                       sources={**self.sources, "scale": "SB"})
+        return replace(self, name=f"{self.name} scaled to {node_nm:g} nm", scale=self.scale * factor)
 
 
 def _check_bits(bits):

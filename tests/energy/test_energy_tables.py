@@ -77,7 +77,7 @@ def test_scaled_table_scales_logic_and_sram():
     f = node_energy_factor(7)
     assert t7.mult(8, 8).pj == pytest.approx(0.2 * f)
     assert t7.sram(64, 8192).pj == pytest.approx(10 * f)
-    assert t7.mult(8, 8).source == "H1"
+    assert t7.mult(8, 8).source == "H1, x0.0943 node scaling SB"
 
 
 @pytest.mark.parametrize("call, match", [
