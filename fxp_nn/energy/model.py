@@ -29,22 +29,22 @@ def _float_discarded(acc, out):
     return max(_MANTISSA.get(acc.kind, 0) - _MANTISSA.get(out.kind, 0), 0)
 
 
-def _rounding_cost(table, rounding, out, random_bits):
+def _rounding_cost(table, rounding, out, dropped):
     """(pJ of the rounding logic, pJ of the random bits, explanation) per rounding event.
 
     floor drops bits for free; nearest and toward-zero add one increment of the output width;
     stochastic adds the r random bits to the r discarded bits (r-bit add), then the increment,
     and draws r bits from an LFSR/xorshift (r flip-flop updates) [SR assumption].
     """
-    if random_bits == 0 or rounding == "floor":
+    if dropped == 0 or rounding == "floor":
         return 0.0, 0.0, "no rounding logic (exact, or floor = drop bits)"
     inc = table.add(_significand(out))
     if rounding != "stochastic":
         return inc.pj, 0.0, f"{rounding}: one increment {inc}"
-    add = table.add(random_bits)
-    rng = table.register(random_bits)
+    add = table.add(dropped)
+    rng = table.register(dropped)
     return (add.pj + inc.pj, rng.pj,
-            f"stochastic, r={random_bits}: {add} + {inc}; RNG r flip-flops {rng} [SR]")
+            f"stochastic, r={dropped}: {add} + {inc}; RNG r flip-flops {rng} [SR]")
 
 
 def _gemm_record(g, hw, table, precision):
