@@ -81,21 +81,23 @@ def plot_breakdown(rows, label="precision", ax=None):
         vals = [r[f"{c}_uj"] for r in rows]
         ax.bar(names, vals, bottom=bottom, label=c)
         bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.tick_params(axis="x", labelrotation=20)
     ax.set_ylabel("energy (uJ)")
     ax.legend(fontsize="small")
     return ax
 
 
-def plot_word_length(rows, ax=None, log=True):
-    """Energy against word length, one line per rounding mode; returns the Axes."""
+def plot_word_length(rows, y="energy_uj", ax=None, log=True):
+    """``y`` (a record key, default total energy) against word length, one line per rounding
+    mode; returns the Axes."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     for rounding in dict.fromkeys(r["rounding"] for r in rows):
-        pts = [(r["bits"], r["energy_uj"]) for r in rows if r["rounding"] == rounding]
+        pts = [(r["bits"], r[y]) for r in rows if r["rounding"] == rounding]
         ax.plot(*zip(*pts), marker="o", ms=3, label=rounding)
     ax.set_xlabel("word length (bits)")
-    ax.set_ylabel("energy (uJ)")
+    ax.set_ylabel("energy (uJ)" if y == "energy_uj" else y.replace("_uj", " (uJ)"))
     if log:
         ax.set_yscale("log")
     ax.legend()
