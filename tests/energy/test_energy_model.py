@@ -207,6 +207,7 @@ def test_sweep_and_plots():
     assert len(rows) == 29 * 3
     assert "energy_uj" in table(rows[:3])
     assert plot_word_length(rows).get_xlabel() == "word length (bits)"
+    assert plot_word_length(rows, y="rng_uj", log=False).get_ylabel() == "rng (uJ)"
     assert len(plot_breakdown(compare(MLP)).patches) == 5 * len(COMPONENTS)
 
 
