@@ -273,3 +273,12 @@ def test_policy_rounding_per_output_role():
     assert p.gemm("forward").rounding == "nearest_even"
     assert p.gemm("input_grad").rounding == "stochastic"
     assert p.update_rounding == "floor"
+
+
+def test_reproduces_reference_worked_example_memory_energy():
+    # shared/reference/energy.md, worked example "mlp_infer_os, int8": SCALE-Sim OS counts on a
+    # 32x32 array with 64 kB buffers, SRAM 3.45 pJ per byte, DRAM 20 pJ/bit: 25.6 and 943.0 uJ.
+    hw = Hardware.scalesim_config(32, 32, "os", 64, 64, 64)
+    t = estimate(MLP, hw, "int8", "inference").totals
+    assert t["e_sram_pj"] * 1e-6 == pytest.approx(25.6, abs=0.1)
+    assert t["e_dram_pj"] * 1e-6 == pytest.approx(943.0, abs=0.1)
