@@ -130,7 +130,6 @@ class Counts:
     compute_cycles: int
     sram_reads: dict
     sram_writes: dict
-    psum_words: int          # ofmap SRAM writes/reads that are partial sums (accumulator width)
     dram_reads: dict
     dram_writes: dict
     psum_dram_words: int     # ofmap DRAM writes/reads that are spilled partial sums
@@ -154,7 +153,7 @@ def gemm_counts(dims, hw, bits):
         row_fold, col_fold = math.ceil(m / r), math.ceil(n / c)
         per_fold, fold_f = k + r + c - 2, "K + R + C - 2"
         sram_reads = {"ifmap": col_fold * m * k, "filter": row_fold * k * n, "ofmap": 0}
-        ofmap_writes, psum = m * n, 0
+        ofmap_writes = m * n
         last_cols = n - (col_fold - 1) * c
         filter_blocks = [(k * c, row_fold)] * (col_fold - 1) + [(k * last_cols, row_fold)]
         formulas = {"sram_reads_ifmap": "col_fold·M·K", "sram_reads_filter": "row_fold·K·N",
@@ -195,5 +194,5 @@ def gemm_counts(dims, hw, bits):
     dram_reads = {"ifmap": ifmap_dram, "filter": filter_dram, "ofmap": 0 if ss else psum_dram}
     formulas["dram_writes_ofmap"] = "M·N" + (" + (row_fold - 1)·M·N spilled partial sums"
                                              if psum_dram else "")
-    return Counts(row_fold, col_fold, cycles, sram_reads, {"ofmap": ofmap_writes}, psum,
+    return Counts(row_fold, col_fold, cycles, sram_reads, {"ofmap": ofmap_writes},
                   dram_reads, dram_writes, psum_dram, formulas)
