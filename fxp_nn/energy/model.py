@@ -112,8 +112,9 @@ def _gemm_record(g, hw, table, precision):
                      + f") x {table.register(1)}",
         "sram": f"ifmap {f['sram_reads_ifmap']}={c.sram_reads['ifmap']} x {sram['ifmap']}; "
                 f"filter {f['sram_reads_filter']}={c.sram_reads['filter']} x {sram['filter']}; "
-                f"ofmap writes {f['sram_writes_ofmap']}={ofmap_writes}, partial-sum reads "
-                f"{c.sram_reads['ofmap']} x {psum_sram} / {out_sram} [{SOURCES['WR']}]",
+                f"ofmap writes {f['sram_writes_ofmap']}={ofmap_writes}: {final_writes} outputs x "
+                f"{out_sram} + {ofmap_writes - final_writes} writes and {c.sram_reads['ofmap']} "
+                f"reads of partial sums x {psum_sram} [{SOURCES['WR']}]",
         "dram": f"{total_dram_bits:.0f} bits x {hw.dram_pj_per_bit:g} pJ/bit; ifmap "
                 f"{f['dram_reads_ifmap']}; {f['dram_reads_filter']}; ofmap "
                 f"{f['dram_writes_ofmap']}",
