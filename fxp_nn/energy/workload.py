@@ -91,8 +91,8 @@ def training_step(forward, params=None, skip_first_input_grad=True):
     For each forward GEMM C = A @ B (M, N, K): input gradient dA = dC @ B^T (M, K, N) (skipped
     for the first layer, whose input needs no gradient), weight gradient dB = A^T @ dC (K, N, M),
     then one ``Update`` per layer with ``params[layer]`` parameters (default K·N).
-    For a strided convolution the input-gradient GEMM is the dense transpose of im2col, i.e. the
-    same MAC count as the forward pass.
+    For a convolution the input gradient is the im2col-space GEMM dcol = dY @ W^T (same MACs
+    as the forward pass, any stride); the col2im summation that follows is not costed.
     """
     for g in forward:
         if g.phase != "forward":
