@@ -19,18 +19,22 @@ def _row(report, **keys):
 
 
 def compare(workload, precisions=DEFAULT_COMPARISON, hardware=None, baseline=0, **kw):
-    """One record per precision (totals, energy per component, ratio to ``baseline``).
+    """One record per precision (totals, energy per component, ratios to ``baseline``).
 
     ``precisions`` are ``Precision`` objects or preset names; ``baseline`` indexes the one the
-    ``energy_ratio`` column divides by. Extra keywords go to :func:`estimate`.
+    ``energy_ratio`` and ``<component>_ratio`` columns divide by (nan where the baseline's
+    component is zero). Extra keywords go to :func:`estimate`.
     """
     rows = []
     for p in precisions:
         prec = as_precision(p)
         rows.append(_row(estimate(workload, hardware, prec, **kw), precision=prec.label))
-    base = rows[baseline]["energy_uj"]
+    base = dict(rows[baseline])
     for r in rows:
-        r["energy_ratio"] = r["energy_uj"] / base
+        r["energy_ratio"] = r["energy_uj"] / base["energy_uj"]
+        for c in COMPONENTS:
+            b = base[f"{c}_uj"]
+            r[f"{c}_ratio"] = r[f"{c}_uj"] / b if b else float("nan")
     return rows
 
 

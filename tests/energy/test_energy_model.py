@@ -121,6 +121,9 @@ def test_fixed16_cheaper_than_float32_and_int8_cheapest():
     e = {r["precision"]: r["energy_ratio"] for r in rows}
     assert e["float32"] == 1
     assert e["fixed8 nearest_even"] < e["fixed16 stochastic"] < e["float32"]
+    fx = next(r for r in rows if r["precision"] == "fixed16 stochastic")
+    assert fx["dram_ratio"] == pytest.approx(0.5, rel=0.01)   # half the bits, a little more reuse
+    assert 0 < fx["multiply_ratio"] < 0.25 and math.isnan(fx["rng_ratio"])
 
 
 def test_os_and_ws_cycles_closed_forms():
