@@ -285,3 +285,18 @@ def test_reproduces_reference_worked_example_memory_energy():
     t = estimate(MLP, hw, "int8", "inference").totals
     assert t["e_sram_pj"] * 1e-6 == pytest.approx(25.6, abs=0.1)
     assert t["e_dram_pj"] * 1e-6 == pytest.approx(943.0, abs=0.1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 400), st.integers(1, 400), st.integers(1, 400), st.integers(2, 31),
+       st.sampled_from(["os", "ws"]), st.integers(1, 64), st.sampled_from(["inference",
+                                                                          "training"]))
+def test_total_energy_never_falls_as_word_length_rises(m, n, k, bits, df, sram_kb, phase):
+    # with capacity in words, wider words can only add refetches on top of the wider operations
+    hw = Hardware(rows=8, cols=8, dataflow=df, ifmap_sram_bytes=1024 * sram_kb,
+                  filter_sram_bytes=1024 * sram_kb, ofmap_sram_bytes=1024 * sram_kb)
+    g = [Gemm("g", m, n, k)]
+    lo = estimate(g, hw, Precision.fixed(bits), phase)
+    hi = estimate(g, hw, Precision.fixed(bits + 1), phase)
+    assert hi.totals["e_total_pj"] >= lo.totals["e_total_pj"]
+    assert hi.totals["dram_bytes"] >= lo.totals["dram_bytes"]
