@@ -1,5 +1,6 @@
 """Compatibility mode vs SCALE-Sim 3.0.0 (numbers recorded from real runs, see
-docs/energy-validation.md): compute cycles and SRAM counts exact, DRAM within 10%."""
+docs/energy-validation.md): compute cycles, SRAM counts and DRAM reads exact; DRAM writes
+within 1% (SCALE-Sim counts the padding of its drain lines; the requirement is 10%)."""
 import configparser
 import csv
 from pathlib import Path
@@ -14,7 +15,8 @@ from fxp_nn.energy.dataflow import stream_reads
 from fxp_nn.energy.scalesim import config_text, expected_counts, read_topology, topology_csv
 
 DATA = Path(__file__).parent / "data"
-EXACT = ("compute_cycles", "sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap")
+EXACT = ("compute_cycles", "sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap",
+         "dram_reads_ifmap", "dram_reads_filter")
 DRAM = ("dram_reads_ifmap", "dram_reads_filter", "dram_writes_ofmap")
 
 
@@ -42,8 +44,7 @@ def test_matches_scalesim(run):
         assert g.name == ref["layer"]
         for key in EXACT:
             assert o[key] == int(ref[key]), (g.name, key)
-        for key in DRAM:
-            assert o[key] == pytest.approx(int(ref[key]), rel=0.01), (g.name, key)
+        assert o["dram_writes_ofmap"] == pytest.approx(int(ref["dram_writes_ofmap"]), rel=0.01)
 
 
 def test_scalesim_dram_totals_within_one_percent():
