@@ -14,10 +14,14 @@
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define FXP_X86_DISPATCH 1
+/* feature lists rather than "arch=x86-64-v3/v4", which older compilers do not know */
+#define FXP_AVX2_TARGET __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt,f16c")))
+#define FXP_AVX512_TARGET \
+    __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt,f16c,avx512f,avx512bw,avx512cd,avx512dq,avx512vl")))
 #include <immintrin.h>
 
 /* fxp_rng_block_fill with the 8 lanes in one AVX-512 register (same bits; tested). */
-__attribute__((target("arch=x86-64-v4")))
+FXP_AVX512_TARGET
 static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64_t n)
 {
     uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
@@ -37,13 +41,13 @@ static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64
     }
 }
 #define FXP_SFX _avx2
-#define FXP_TGT __attribute__((target("arch=x86-64-v3")))
+#define FXP_TGT FXP_AVX2_TARGET
 #include "fxp_elementwise_body.h"
 #undef FXP_SFX
 #undef FXP_TGT
 /* Stochastic rounding of x * scale (fxp_round_double's rule) with AVX-512: floor and the
  * ceil-conversion use embedded rounding, the carry test is an unsigned compare. */
-__attribute__((target("arch=x86-64-v4")))
+FXP_AVX512_TARGET
 static void sr_round_avx512(const double *x, double scale, const uint64_t *r, int64_t n, double *q)
 {
     const __m512d vscale = _mm512_set1_pd(scale), zero = _mm512_setzero_pd();
@@ -78,7 +82,7 @@ static void sr_round_avx512(const double *x, double scale, const uint64_t *r, in
 #define FXP_BLOCK_FILL block_fill_avx512
 #define FXP_SR_ROUND_FN sr_round_avx512
 #define FXP_SFX _avx512
-#define FXP_TGT __attribute__((target("arch=x86-64-v4")))
+#define FXP_TGT FXP_AVX512_TARGET
 #include "fxp_elementwise_body.h"
 #undef FXP_SFX
 #undef FXP_TGT
@@ -93,8 +97,13 @@ static int cpu_level(void)
 {
 #ifdef FXP_X86_DISPATCH
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("x86-64-v4")) return 2;
-    if (__builtin_cpu_supports("x86-64-v3")) return 1;
+    const int v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                   __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+    const int v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                   __builtin_cpu_supports("avx512cd");
+    if (v4) return 2;
+    if (v3) return 1;
 #endif
     return 0;
 }

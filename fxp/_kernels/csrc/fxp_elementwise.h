@@ -5,7 +5,7 @@
  * OpenMP work items (static schedule); a chunk runs a short pipeline through L1-resident int64
  * buffers: load (widen + align) -> exact op -> one rounding -> narrow (saturate / wrap, counting
  * overflows) -> store.  Each stage is a simple loop the compiler vectorises; the loops are
- * compiled three times (x86-64-v4 = AVX-512, v3 = AVX2, portable) and picked at run time.  All
+ * compiled three times (AVX-512 = x86-64-v4 features, AVX2 = v3, portable) and picked at run time.  All
  * stages are exact integer code or exact floating-point steps, so every variant gives the same bits.
  */
 #ifndef FXP_ELEMENTWISE_H
