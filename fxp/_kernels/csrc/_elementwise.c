@@ -54,18 +54,23 @@ static void sr_round_avx512(const double *x, double scale, const uint64_t *r, in
     const __m512d two64 = _mm512_set1_pd(0x1p64), minus_two64 = _mm512_set1_pd(-0x1p64);
     const __m512d minus1 = _mm512_set1_pd(-1.0), one = _mm512_set1_pd(1.0);
     const __m512i sign = _mm512_set1_epi64(INT64_MIN), tiny = _mm512_set1_epi64(1);  /* 2**-1074 */
+    const int may_underflow = scale < 1.0;   /* x * scale can only underflow to 0 when scale < 1 */
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m512d xv = _mm512_loadu_pd(x + i);
         __m512d y = _mm512_mul_pd(xv, vscale);
-        const __mmask8 under = _mm512_cmp_pd_mask(y, zero, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(xv, zero, _CMP_NEQ_UQ);
-        y = _mm512_mask_mov_pd(y, under, _mm512_castsi512_pd(
-                _mm512_or_si512(_mm512_and_si512(_mm512_castpd_si512(xv), sign), tiny)));
+        if (may_underflow) {
+            const __mmask8 under = _mm512_cmp_pd_mask(y, zero, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(xv, zero, _CMP_NEQ_UQ);
+            y = _mm512_mask_mov_pd(y, under, _mm512_castsi512_pd(
+                    _mm512_or_si512(_mm512_and_si512(_mm512_castpd_si512(xv), sign), tiny)));
+        }
         const __m512d fl = _mm512_roundscale_pd(y, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
         __m512i F = _mm512_cvttpd_epu64(_mm512_mul_pd(_mm512_sub_pd(y, fl), two64));
         const __mmask8 small = _mm512_cmp_pd_mask(fl, minus1, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(y, minus1, _CMP_NEQ_UQ);
-        const __m512i c = _mm512_cvt_roundpd_epu64(_mm512_mul_pd(y, minus_two64), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
-        F = _mm512_mask_sub_epi64(F, small, _mm512_setzero_si512(), c);
+        if (small) {   /* y in (-1, 0): rare in practice, so branch */
+            const __m512i c = _mm512_cvt_roundpd_epu64(_mm512_mul_pd(y, minus_two64), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+            F = _mm512_mask_sub_epi64(F, small, _mm512_setzero_si512(), c);
+        }
         const __m512i rv = _mm512_loadu_si512(r + i);
         const __mmask8 carry = _mm512_cmp_epu64_mask(_mm512_add_epi64(rv, F), rv, _MM_CMPINT_LT);
         _mm512_storeu_pd(q + i, _mm512_mask_add_pd(fl, carry, fl, one));
