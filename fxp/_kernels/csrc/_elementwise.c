@@ -131,7 +131,7 @@ void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over
 #endif
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t over = 0;
-    #pragma omp parallel for schedule(static) num_threads(n_threads) reduction(+:over) if(n_threads > 1)
+    #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:over) if(n_threads > 1)
     for (int64_t c = 0; c < n_chunks; ++c) {
         const int64_t start = c * FXP_RNG_BLOCK;
         over += fn(p, start, n - start < FXP_RNG_BLOCK ? n - start : FXP_RNG_BLOCK);
@@ -148,7 +148,7 @@ void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t cou
 #endif
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t c0 = 0, c1 = 0, c2 = 0;
-    #pragma omp parallel for schedule(static) num_threads(n_threads) reduction(+:c0, c1, c2) if(n_threads > 1)
+    #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:c0, c1, c2) if(n_threads > 1)
     for (int64_t c = 0; c < n_chunks; ++c) {
         int64_t local[3] = {0, 0, 0};
         const int64_t start = c * FXP_RNG_BLOCK;
