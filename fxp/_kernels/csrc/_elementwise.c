@@ -45,16 +45,21 @@ static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64
 #include "fxp_elementwise_body.h"
 #undef FXP_SFX
 #undef FXP_TGT
-/* Stochastic rounding of x * scale (fxp_round_double's rule) with AVX-512: floor and the
- * ceil-conversion use embedded rounding, the carry test is an unsigned compare. */
+/* Stochastic quantize with AVX-512: v[i] = clamp(floor(x[i]*scale + r[i]*2**-64), lo, hi), the
+ * rule of fxp_round_double, counting out-of-range / NaN / inf elements into counts[0..2] like
+ * the portable loop.  Floor and the round-up conversion use embedded rounding; the carry test
+ * is an unsigned compare. */
 FXP_AVX512_TARGET
-static void sr_round_avx512(const double *x, double scale, const uint64_t *r, int64_t n, double *q)
+static void sr_quantize_avx512(const double *x, double scale, const uint64_t *r, int64_t n,
+                               double lo, double hi, int64_t *v, int64_t counts[3])
 {
     const __m512d vscale = _mm512_set1_pd(scale), zero = _mm512_setzero_pd();
     const __m512d two64 = _mm512_set1_pd(0x1p64), minus_two64 = _mm512_set1_pd(-0x1p64);
     const __m512d minus1 = _mm512_set1_pd(-1.0), one = _mm512_set1_pd(1.0);
+    const __m512d vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi), inf = _mm512_set1_pd(INFINITY);
     const __m512i sign = _mm512_set1_epi64(INT64_MIN), tiny = _mm512_set1_epi64(1);  /* 2**-1074 */
     const int may_underflow = scale < 1.0;   /* x * scale can only underflow to 0 when scale < 1 */
+    int64_t over = 0, nan = 0, infs = 0;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m512d xv = _mm512_loadu_pd(x + i);
@@ -73,19 +78,33 @@ static void sr_round_avx512(const double *x, double scale, const uint64_t *r, in
         }
         const __m512i rv = _mm512_loadu_si512(r + i);
         const __mmask8 carry = _mm512_cmp_epu64_mask(_mm512_add_epi64(rv, F), rv, _MM_CMPINT_LT);
-        _mm512_storeu_pd(q + i, _mm512_mask_add_pd(fl, carry, fl, one));
+        __m512d q = _mm512_mask_add_pd(fl, carry, fl, one);
+        nan += __builtin_popcount(_mm512_cmp_pd_mask(xv, xv, _CMP_UNORD_Q));
+        infs += __builtin_popcount(_mm512_cmp_pd_mask(_mm512_abs_pd(xv), inf, _CMP_EQ_OQ));
+        over += __builtin_popcount(_mm512_cmp_pd_mask(q, vlo, _CMP_LT_OQ) | _mm512_cmp_pd_mask(q, vhi, _CMP_GT_OQ));
+        q = _mm512_min_pd(_mm512_max_pd(q, vlo), vhi);   /* a NaN becomes hi; NaN input raises anyway */
+        _mm512_storeu_si512(v + i, _mm512_cvttpd_epi64(q));
     }
     for (; i < n; ++i) {
         const double xv = x[i];
         double y = xv * scale;
         y = (y == 0.0 && xv != 0.0) ? copysign(0x1p-1074, xv) : y;
-        q[i] = fxp_round_double(y, FXP_STOCHASTIC, r[i]);
+        double q = fxp_round_double(y, FXP_STOCHASTIC, r[i]);
+        nan += xv != xv;
+        infs += fabs(xv) == INFINITY;
+        over += (q < lo) | (q > hi);
+        q = q < lo ? lo : q;
+        q = q > hi ? hi : q;
+        v[i] = q == q ? (int64_t)q : 0;
     }
+    counts[0] += over;
+    counts[1] += nan;
+    counts[2] += infs;
 }
 
 #undef FXP_BLOCK_FILL
 #define FXP_BLOCK_FILL block_fill_avx512
-#define FXP_SR_ROUND_FN sr_round_avx512
+#define FXP_SR_QUANTIZE_FN sr_quantize_avx512
 #define FXP_SFX _avx512
 #define FXP_TGT FXP_AVX512_TARGET
 #include "fxp_elementwise_body.h"
