@@ -1,5 +1,4 @@
 """The inline rounding / narrowing primitives (fxp_round.h) against the Python reference."""
-import math
 from fractions import Fraction
 
 import numpy as np
