@@ -333,10 +333,10 @@ def coerce_operands(a, b):
 
 
 def _coerce(x, like_fmt):
-    from ._functions import asarray
-    from ._rules import float_scalar_format, integer_format
     if isinstance(x, FxpArray):
         return x
+    from ._functions import asarray
+    from ._rules import float_scalar_format, integer_format
     if not _is_real(x) and not (isinstance(x, (list, tuple))):
         raise TypeError(f"cannot combine an FxpArray with {type(x).__name__}")
     arr = np.asarray(x)
