@@ -45,14 +45,18 @@ static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64
 #include "fxp_elementwise_body.h"
 #undef FXP_SFX
 #undef FXP_TGT
-/* Stochastic quantize with AVX-512: v[i] = clamp(floor(x[i]*scale + r[i]*2**-64), lo, hi), the
- * rule of fxp_round_double, counting out-of-range / NaN / inf elements into counts[0..2] like
- * the portable loop.  Floor and the round-up conversion use embedded rounding; the carry test
- * is an unsigned compare. */
+/* Stochastic quantize with AVX-512 of the elements of stream block `block` (n <= 1024):
+ * v[i] = clamp(floor(x[i]*scale + r[i]*2**-64), lo, hi), the rule of fxp_round_double, counting
+ * out-of-range / NaN / inf elements into counts[0..2] like the portable loop.  The 8 lanes of
+ * the block's streams advance in one register, so r[i..i+7] never touch memory.  Floor and the
+ * round-up conversion use embedded rounding; the carry test is an unsigned compare. */
 FXP_AVX512_TARGET
-static void sr_quantize_avx512(const double *x, double scale, const uint64_t *r, int64_t n,
+static void sr_quantize_avx512(const double *x, double scale, uint64_t key, uint64_t block, int64_t n,
                                double lo, double hi, int64_t *v, int64_t counts[3])
 {
+    uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
+    fxp_rng_block_seed(key, block, s0, s1);
+    __m512i ra = _mm512_loadu_si512(s0), rb = _mm512_loadu_si512(s1);
     const __m512d vscale = _mm512_set1_pd(scale), zero = _mm512_setzero_pd();
     const __m512d two64 = _mm512_set1_pd(0x1p64), minus_two64 = _mm512_set1_pd(-0x1p64);
     const __m512d minus1 = _mm512_set1_pd(-1.0), one = _mm512_set1_pd(1.0);
@@ -76,7 +80,10 @@ static void sr_quantize_avx512(const double *x, double scale, const uint64_t *r,
             const __m512i c = _mm512_cvt_roundpd_epu64(_mm512_mul_pd(y, minus_two64), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
             F = _mm512_mask_sub_epi64(F, small, _mm512_setzero_si512(), c);
         }
-        const __m512i rv = _mm512_loadu_si512(r + i);
+        const __m512i rv = _mm512_add_epi64(ra, rb);                /* xoroshiro128+ x 8 */
+        rb = _mm512_xor_si512(rb, ra);
+        ra = _mm512_xor_si512(_mm512_xor_si512(_mm512_rol_epi64(ra, 24), rb), _mm512_slli_epi64(rb, 16));
+        rb = _mm512_rol_epi64(rb, 37);
         const __mmask8 carry = _mm512_cmp_epu64_mask(_mm512_add_epi64(rv, F), rv, _MM_CMPINT_LT);
         __m512d q = _mm512_mask_add_pd(fl, carry, fl, one);
         nan += __builtin_popcount(_mm512_cmp_pd_mask(xv, xv, _CMP_UNORD_Q));
@@ -85,11 +92,13 @@ static void sr_quantize_avx512(const double *x, double scale, const uint64_t *r,
         q = _mm512_min_pd(_mm512_max_pd(q, vlo), vhi);   /* a NaN becomes hi; NaN input raises anyway */
         _mm512_storeu_si512(v + i, _mm512_cvttpd_epi64(q));
     }
+    uint64_t tail[FXP_RNG_LANES];
+    _mm512_storeu_si512(tail, _mm512_add_epi64(ra, rb));
     for (; i < n; ++i) {
         const double xv = x[i];
         double y = xv * scale;
         y = (y == 0.0 && xv != 0.0) ? copysign(0x1p-1074, xv) : y;
-        double q = fxp_round_double(y, FXP_STOCHASTIC, r[i]);
+        double q = fxp_round_double(y, FXP_STOCHASTIC, tail[i % FXP_RNG_LANES]);
         nan += xv != xv;
         infs += fabs(xv) == INFINITY;
         over += (q < lo) | (q > hi);

@@ -158,7 +158,12 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
     const double *restrict x = p->x + start;
     const double scale = p->scale;
     uint64_t r[FXP_RNG_BLOCK];
-    if (p->mode == FXP_STOCHASTIC) FXP_BLOCK_FILL(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
+#ifdef FXP_SR_QUANTIZE_FN
+    const int need_r = p->mode == FXP_STOCHASTIC && p->ovf == FXP_WRAP;   /* the fn draws its own */
+#else
+    const int need_r = p->mode == FXP_STOCHASTIC;
+#endif
+    if (need_r) FXP_BLOCK_FILL(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
     int64_t over = 0, nan = 0, inf = 0;
     if (p->ovf == FXP_WRAP) {
         int64_t v[FXP_RNG_BLOCK];
@@ -203,7 +208,7 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
         if (p->mode == FXP_STOCHASTIC) {
             int64_t v[FXP_RNG_BLOCK];
             int64_t local[3] = {0, 0, 0};
-            FXP_SR_QUANTIZE_FN(x, scale, r, n, lo, hi, v, local);
+            FXP_SR_QUANTIZE_FN(x, scale, p->key, (uint64_t)(start / FXP_RNG_BLOCK), n, lo, hi, v, local);
             FN(round_narrow_store)(v, n, 0, 0, r, p->out, p->out_type, start, p->lo, p->hi, p->w, FXP_SATURATE);
             over += local[0];
             nan += local[1];
