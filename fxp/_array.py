@@ -300,7 +300,7 @@ def _shift_count(k):
 
 
 def _plain_index(index):
-    """Turn FxpArray indices (e.g. from a computation) into plain ones."""
+    """Reject FxpArray indices (values or raws? ambiguous); others pass through to numpy."""
     if isinstance(index, FxpArray):
         raise TypeError("an FxpArray cannot be used as an index; use a bool or int ndarray")
     return index
