@@ -15,6 +15,8 @@ cdef extern from "fxp_round.h" nogil:
     ctypedef long long fxp_i128 "fxp_i128"   # __int128 (declared as an opaque wide integer)
     # round x / 2**s (s >= 0, any size) with `mode`; r: random word for stochastic
     int64_t fxp_shr_round_i64(int64_t x, int s, int mode, uint64_t r) noexcept
+    # the same for 1 <= s <= 63 only (no range branches; vectorises)
+    int64_t fxp_shr_round_i64_near(int64_t x, int s, int mode, uint64_t r) noexcept
     # keep the low w bits of v as a signed / unsigned word
     int64_t fxp_wrap_i64(int64_t v, int w, int is_signed) noexcept
     # narrow v into [lo, hi] (w-bit word) by saturate / wrap; counts overflows in n_over[0]

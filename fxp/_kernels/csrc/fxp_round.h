@@ -31,11 +31,9 @@ static inline int64_t fxp_shr_round_i64_far(int64_t x, int s, int mode, uint64_t
     }
 }
 
-/* Round x / 2**s to an integer with `mode` (s >= 0, any size); r: random word (stochastic). */
-static inline int64_t fxp_shr_round_i64(int64_t x, int s, int mode, uint64_t r)
+/* Round x / 2**s to an integer with `mode` for 1 <= s <= 63 (the common, vectorisable case). */
+static inline int64_t fxp_shr_round_i64_near(int64_t x, int s, int mode, uint64_t r)
 {
-    if (s == 0) return x;
-    if (s >= 64) return fxp_shr_round_i64_far(x, s, mode, r);
     const int64_t q = x >> s;                                   /* floor; |q| <= 2**62 */
     const uint64_t rem = (uint64_t)x & ((UINT64_C(1) << s) - 1);
     const uint64_t half = UINT64_C(1) << (s - 1);
@@ -48,12 +46,19 @@ static inline int64_t fxp_shr_round_i64(int64_t x, int s, int mode, uint64_t r)
     }
 }
 
+/* Round x / 2**s to an integer with `mode` (s >= 0, any size); r: random word (stochastic). */
+static inline int64_t fxp_shr_round_i64(int64_t x, int s, int mode, uint64_t r)
+{
+    if (s == 0) return x;
+    if (s >= 64) return fxp_shr_round_i64_far(x, s, mode, r);
+    return fxp_shr_round_i64_near(x, s, mode, r);
+}
+
 /* Keep the low w bits (1 <= w <= 32) of v as a two's-complement (is_signed) or unsigned word. */
 static inline int64_t fxp_wrap_i64(int64_t v, int w, int is_signed)
 {
-    const uint64_t u = (uint64_t)v & ((UINT64_C(1) << w) - 1);
-    if (is_signed && (u >> (w - 1))) return (int64_t)u - (INT64_C(1) << w);
-    return (int64_t)u;
+    const uint64_t up = (uint64_t)v << (64 - w);
+    return is_signed ? ((int64_t)up) >> (64 - w) : (int64_t)(up >> (64 - w));
 }
 
 /* Narrow v into [lo, hi], the range of a w-bit word (signed iff lo < 0): saturate (and raise)
@@ -99,7 +104,7 @@ static inline fxp_i128 fxp_shr_round_i128(fxp_i128 x, int s, int mode, uint64_t 
 {
     if (s == 0) return x;
     if (s >= 128) {                                     /* |x / 2**s| <= 1/2 */
-        const fxp_i128 min128 = -(((fxp_i128)1 << 126) * 2);  /* -2**127 */
+        const fxp_i128 min128 = -((fxp_i128)1 << 126) - ((fxp_i128)1 << 126);  /* -2**127 */
         switch (mode) {
         case FXP_NEAREST_AWAY: return (s == 128 && x == min128) ? -1 : 0;
         case FXP_FLOOR: return x < 0 ? -1 : 0;
@@ -137,24 +142,34 @@ static inline int64_t fxp_narrow_i128(fxp_i128 v, int64_t lo, int64_t hi, int w,
 }
 #endif
 
+/* floor and trunc through rint (exact for every double; compilers vectorise rint, and with
+ * default flags not floor/trunc).  Assumes the default FE_TONEAREST rounding mode. */
+static inline double fxp_floor(double y) { const double t = rint(y); return t - (double)(t > y); }
+static inline double fxp_trunc(double y)
+{
+    const double f = fxp_floor(y);
+    return f + (double)(y < 0.0 && f != y);
+}
+
 /* Round the finite double y to an integral double with `mode`; r: random word (stochastic):
- * floor(y + r * 2**-64) exactly.  nearest_even assumes the default FE_TONEAREST mode. */
+ * floor(y + r * 2**-64) exactly. */
 static inline double fxp_round_double(double y, int mode, uint64_t r)
 {
     switch (mode) {
     case FXP_NEAREST_EVEN: return rint(y);
     case FXP_NEAREST_AWAY: {
-        const double t = trunc(y), d = y - t;                   /* exact (Sterbenz) */
+        const double t = fxp_trunc(y), d = y - t;              /* exact (Sterbenz) */
         return t + (double)(d >= 0.5) - (double)(d <= -0.5);
     }
-    case FXP_FLOOR: return floor(y);
-    case FXP_TOWARD_ZERO: return trunc(y);
+    case FXP_FLOOR: return fxp_floor(y);
+    case FXP_TOWARD_ZERO: return fxp_trunc(y);
     default: {
-        const double fl = floor(y);
+        const double fl = fxp_floor(y);
         /* F = floor(frac * 2**64); y + u >= fl + 1  <=>  r + F >= 2**64 (a carry). For y in
          * (-1, 0), y - fl is inexact, so F = 2**64 - ceil(-y * 2**64) is taken instead. */
-        const uint64_t F = (fl == -1.0 && y != -1.0) ? (uint64_t)0 - (uint64_t)ceil(-y * 0x1p64)
-                                      : (uint64_t)((y - fl) * 0x1p64);
+        const double neg_scaled = -y * 0x1p64;
+        const uint64_t F_small = (uint64_t)0 - ((uint64_t)neg_scaled + (uint64_t)(fxp_floor(neg_scaled) != neg_scaled));
+        const uint64_t F = (fl == -1.0 && y != -1.0) ? F_small : (uint64_t)((y - fl) * 0x1p64);
         return fl + (double)(r + F < r);
     }
     }
