@@ -101,47 +101,116 @@ typedef struct {
 #define FXP_FOR_TYPES(X) X(int8_t) X(uint8_t) X(int16_t) X(uint16_t) X(int32_t)
 
 /* sum and max of |x[l*ls + k*ks]| over k, for lines l in [l0, l1); the loop
- * order follows the smaller stride so both operand layouts stream. */
+ * order follows the smaller stride so both operand layouts stream, and the
+ * unit-stride cases are spelled out so that they vectorise. */
+#define ABS_U(e) ((uint64_t)((e) < 0 ? -(int64_t)(e) : (int64_t)(e)))
+/* A row with unit stride: 32-bit partial sums for 8/16-bit types (|x| <= 2**16,
+ * 2**15 terms per block) so that the loop vectorises. */
+#define DEF_ABS_ROW(T, A)                                                                     \
+    FXP_INLINE void abs_row_##T(const T *row, ptrdiff_t K, uint64_t *sum, uint64_t *mx)       \
+    {                                                                                         \
+        uint64_t s_ = 0;                                                                      \
+        A m_ = 0;                                                                             \
+        for (ptrdiff_t k0 = 0; k0 < K; k0 += 32768) {                                         \
+            const ptrdiff_t k1 = K - k0 < 32768 ? K : k0 + 32768;                             \
+            A b_ = 0;                                                                         \
+            for (ptrdiff_t k = k0; k < k1; k++) {                                             \
+                A ae = (A)(row[k] < 0 ? -(int64_t)row[k] : (int64_t)row[k]);                  \
+                b_ += ae;                                                                     \
+                m_ = ae > m_ ? ae : m_;                                                       \
+            }                                                                                 \
+            s_ += b_;                                                                         \
+        }                                                                                     \
+        *sum = s_, *mx = m_;                                                                  \
+    }
+DEF_ABS_ROW(int8_t, uint32_t)
+DEF_ABS_ROW(uint8_t, uint32_t)
+DEF_ABS_ROW(int16_t, uint32_t)
+DEF_ABS_ROW(uint16_t, uint32_t)
+DEF_ABS_ROW(int32_t, uint64_t)
+
 #define DEF_ABS_LINES(T)                                                                      \
-    static void abs_lines_##T(const char *base, ptrdiff_t l0, ptrdiff_t l1, ptrdiff_t ls,      \
+    FXP_INLINE void abs_lines_##T(const char *base, ptrdiff_t l0, ptrdiff_t l1, ptrdiff_t ls,      \
                               ptrdiff_t K, ptrdiff_t ks, uint64_t *sum, uint64_t *mx)          \
     {                                                                                         \
         const T *x = (const T *)base;                                                         \
         for (ptrdiff_t l = l0; l < l1; l++)                                                   \
             sum[l] = 0, mx[l] = 0;                                                            \
         if ((ks < 0 ? -ks : ks) <= (ls < 0 ? -ls : ls)) {                                     \
-            for (ptrdiff_t l = l0; l < l1; l++)                                               \
-                for (ptrdiff_t k = 0; k < K; k++) {                                           \
-                    int64_t e = x[l * ls + k * ks];                                           \
-                    uint64_t ae = (uint64_t)(e < 0 ? -e : e);                                 \
-                    sum[l] += ae;                                                             \
-                    mx[l] = ae > mx[l] ? ae : mx[l];                                          \
+            for (ptrdiff_t l = l0; l < l1; l++) {                                             \
+                const T *row = x + l * ls;                                                    \
+                uint64_t s_ = 0, m_ = 0;                                                      \
+                if (ks == 1) {                                                                \
+                    abs_row_##T(row, K, &s_, &m_);                                            \
+                } else {                                                                      \
+                    for (ptrdiff_t k = 0; k < K; k++) {                                       \
+                        uint64_t ae = ABS_U(row[k * ks]);                                     \
+                        s_ += ae;                                                             \
+                        m_ = ae > m_ ? ae : m_;                                               \
+                    }                                                                         \
                 }                                                                             \
+                sum[l] = s_, mx[l] = m_;                                                      \
+            }                                                                                 \
         } else {                                                                              \
-            for (ptrdiff_t k = 0; k < K; k++)                                                 \
-                for (ptrdiff_t l = l0; l < l1; l++) {                                         \
-                    int64_t e = x[l * ls + k * ks];                                           \
-                    uint64_t ae = (uint64_t)(e < 0 ? -e : e);                                 \
-                    sum[l] += ae;                                                             \
-                    mx[l] = ae > mx[l] ? ae : mx[l];                                          \
+            uint64_t *sp = sum + l0, *mp = mx + l0;                                           \
+            const ptrdiff_t nl = l1 - l0;                                                     \
+            for (ptrdiff_t k = 0; k < K; k++) {                                               \
+                const T *col = x + l0 * ls + k * ks;                                          \
+                if (ls == 1) {                                                                \
+                    for (ptrdiff_t l = 0; l < nl; l++) {                                      \
+                        uint64_t ae = ABS_U(col[l]);                                          \
+                        sp[l] += ae;                                                          \
+                        mp[l] = ae > mp[l] ? ae : mp[l];                                      \
+                    }                                                                         \
+                } else {                                                                      \
+                    for (ptrdiff_t l = 0; l < nl; l++) {                                      \
+                        uint64_t ae = ABS_U(col[l * ls]);                                     \
+                        sp[l] += ae;                                                          \
+                        mp[l] = ae > mp[l] ? ae : mp[l];                                      \
+                    }                                                                         \
                 }                                                                             \
+            }                                                                                 \
         }                                                                                     \
     }
 FXP_FOR_TYPES(DEF_ABS_LINES)
 
-static void bounds_compute(const mat_view *v, bound_data *bd, int nt)
+/* One bound pass (both operands), compiled per ISA (the inline bodies above
+ * vectorise with the caller's target). */
+#define DEF_BOUNDS(SUFFIX, TARGET)                                                            \
+    TARGET static void bounds_lines_##SUFFIX(const mat_view *v, bound_data *bd, int which,    \
+                                             ptrdiff_t l0, ptrdiff_t l1)                      \
+    {                                                                                         \
+        if (which == 0) {                                                                     \
+            FXP_TYPED_SWITCH(v->a_type, abs_lines, v->a, l0, l1, v->a_rs, v->k, v->a_cs,      \
+                             bd->rowabs, bd->rowmax)                                          \
+        } else {                                                                              \
+            FXP_TYPED_SWITCH(v->b_type, abs_lines, v->b, l0, l1, v->b_cs, v->k, v->b_rs,      \
+                             bd->colabs, bd->colmax)                                          \
+        }                                                                                     \
+    }
+DEF_BOUNDS(portable, )
+#if FXP_X86
+DEF_BOUNDS(avx2, FXP_TARGET_AVX2)
+DEF_BOUNDS(avx512, FXP_TARGET_AVX512)
+#endif
+
+static void bounds_compute(const mat_view *v, bound_data *bd, int nt, int isa)
 {
-    const ptrdiff_t L = 64;
+    void (*lines)(const mat_view *, bound_data *, int, ptrdiff_t, ptrdiff_t) = bounds_lines_portable;
+#if FXP_X86
+    if (isa >= 2)
+        lines = bounds_lines_avx512;
+    else if (isa == 1)
+        lines = bounds_lines_avx2;
+#endif
+    const ptrdiff_t L = 64, nm = (v->m + L - 1) / L, nn = (v->n + L - 1) / L;
     ptrdiff_t t;
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (t = 0; t < (v->m + L - 1) / L; t++) {
-        FXP_TYPED_SWITCH(v->a_type, abs_lines, v->a, t * L, min_pd(v->m, t * L + L), v->a_rs,
-                         v->k, v->a_cs, bd->rowabs, bd->rowmax)
-    }
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (t = 0; t < (v->n + L - 1) / L; t++) {
-        FXP_TYPED_SWITCH(v->b_type, abs_lines, v->b, t * L, min_pd(v->n, t * L + L), v->b_cs,
-                         v->k, v->b_rs, bd->colabs, bd->colmax)
+    for (t = 0; t < nm + nn; t++) {
+        if (t < nm)
+            lines(v, bd, 0, t * L, min_pd(v->m, t * L + L));
+        else
+            lines(v, bd, 1, (t - nm) * L, min_pd(v->n, (t - nm) * L + L));
     }
 }
 
@@ -771,7 +840,7 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     const ptrdiff_t chunk = (g->chunk <= 0 || g->chunk >= v->k) ? v->k : g->chunk;
     int64_t count = 0;
 
-    bounds_compute(v, bd, nt);
+    bounds_compute(v, bd, nt, isa);
     const uint64_t max_rowabs = max_u64(bd->rowabs, 0, v->m), max_rowmax = max_u64(bd->rowmax, 0, v->m);
     const uint64_t max_colabs = max_u64(bd->colabs, 0, v->n), max_colmax = max_u64(bd->colmax, 0, v->n);
     const uint64_t gbound = tile_bound(max_rowabs, max_rowmax, max_colabs, max_colmax);
