@@ -236,7 +236,7 @@ static uint64_t tile_bound(uint64_t rowabs, uint64_t rowmax, uint64_t colabs, ui
 /* ------------------------------------------------------------------------ */
 
 #define NB 64          /* driver-2 column block; driver-1 flags use the same blocks */
-#define KC_PAIRS 128   /* K block, in pairs of k: B sliver KC x NR stays in L1 */
+#define KC_PAIRS 192   /* K block, in pairs of k: B sliver KC x NR in L1 (24 KiB) */
 #define MC_MAX 144     /* A block MC x KC (multiple of 12 and 6) stays in L2 */
 #define NC_MAX 3072    /* B block KC x NC stays in L3 */
 
