@@ -1,1 +1,14 @@
 """fxp_nn: train neural networks with every tensor in fixed point, built on ``fxp``."""
+from .data import Dataset, DataError, DatasetNotFoundError, load_dataset
+from .layers import Conv2d, Flatten, Linear, MaxPool2d, Param, ReLU
+from .losses import SoftmaxCrossEntropy
+from .model import Sequential, lenet, mlp
+from .optim import SGD
+from .policy import Accumulator, PrecisionPolicy, TensorPrecision
+from .training import TrainingDiverged, evaluate, train
+
+__all__ = [
+    "Accumulator", "Conv2d", "DataError", "Dataset", "DatasetNotFoundError", "Flatten", "Linear",
+    "MaxPool2d", "Param", "PrecisionPolicy", "ReLU", "SGD", "Sequential", "SoftmaxCrossEntropy",
+    "TensorPrecision", "TrainingDiverged", "evaluate", "lenet", "load_dataset", "mlp", "train",
+]

@@ -1,0 +1,111 @@
+"""Reproduce Gupta et al. 2015 (MLP 784-1000-1000-10 and LeNet) on Fashion-MNIST / MNIST.
+
+Run the configurations (each is resumable: re-running continues from its checkpoint)::
+
+    python bench/reproduce_gupta.py run --runs-dir /work/runs/gupta --epochs 10 [--only mlp-sr14 ...]
+
+then build the table and the figure under docs/::
+
+    python bench/reproduce_gupta.py report --runs-dir /work/runs/gupta --docs docs
+
+Every run trains with plain mini-batch SGD (batch 100, lr 0.01, no momentum, seed 0), as in
+the paper's MNIST experiments; the fixed-point runs put every tensor role in <16-FL, FL>.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from fxp_nn.plot import load_history, plot_runs
+from fxp_nn.train import main as train_main
+
+# name -> (model args, precision args)
+MLP = ["--model", "mlp", "--hidden", "1000,1000"]
+CONFIGS = {"mlp-float32": MLP + ["--precision", "float32"]}
+for _fl in (14, 10, 8):
+    for _short, _mode in (("sr", "stochastic"), ("rn", "nearest_even")):
+        CONFIGS[f"mlp-{_short}{_fl}"] = MLP + ["--word-bits", "16", "--frac-bits", str(_fl), "--rounding", _mode]
+CONFIGS["lenet-float32"] = ["--model", "lenet", "--precision", "float32"]
+CONFIGS["lenet-sr14"] = ["--model", "lenet", "--word-bits", "16", "--frac-bits", "14", "--rounding", "stochastic"]
+
+COMMON = ["--batch-size", "100", "--lr", "0.01", "--seed", "0", "--no-progress"]
+
+
+def command(name, args):
+    """The ``fxp-train`` arguments of configuration ``name``."""
+    return ["--dataset", args.dataset, *CONFIGS[name], *COMMON, "--epochs", str(args.epochs),
+            "--threads", str(args.threads), "--out", str(Path(args.runs_dir) / args.dataset / name)]
+
+
+def run(args):
+    """Train the selected configurations one after the other (resuming finished epochs)."""
+    for name in args.only or CONFIGS:
+        argv = command(name, args)
+        out = Path(argv[argv.index("--out") + 1])
+        if (out / "checkpoint.pkl").is_file():
+            argv.append("--resume")
+        print(f"== {name}: fxp-train {' '.join(argv)}", flush=True)
+        start = time.perf_counter()
+        status = train_main(argv)
+        print(f"== {name}: exit {status} after {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def _row(name, history):
+    best = min(history, key=lambda r: r["test_error"])
+    last = history[-1]
+    return (f"| {name} | {len(history)} | {100 * last['train_error']:.2f} | {100 * last['test_error']:.2f} | "
+            f"{100 * best['test_error']:.2f} | {100 * last['max_saturation']:.3f} | "
+            f"{sum(r['time_s'] for r in history) / len(history):.0f} |")
+
+
+def report(args):
+    """Write ``docs/gupta_<dataset>.md`` (table) and the test-error figures from finished epochs."""
+    base = Path(args.runs_dir) / args.dataset
+    docs = Path(args.docs)
+    docs.mkdir(parents=True, exist_ok=True)
+    found = {name: load_history(base / name) for name in CONFIGS if (base / name / "metrics.json").is_file()}
+    if not found:
+        sys.exit(f"no finished epochs under {base}")
+    lines = [
+        f"| run | epochs done | train error % (last epoch, running) | test error % (last) | "
+        "test error % (best) | max saturated % (last epoch) | s/epoch |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [_row(name, history) for name, history in found.items()]
+    figures = []
+    for prefix in ("mlp", "lenet"):
+        names = [n for n in found if n.startswith(prefix)]
+        if names:
+            figure = docs / f"gupta_{args.dataset}_{prefix}.png"
+            plot_runs([base / n for n in names], figure, labels=names,
+                      title=f"{args.dataset}, {prefix}: test error vs epochs")
+            figures.append(figure.name)
+    (docs / f"gupta_{args.dataset}_table.md").write_text("\n".join(lines) + "\n")
+    (docs / f"gupta_{args.dataset}_runs.json").write_text(json.dumps(
+        {"machine": platform.platform(), "python": platform.python_version(),
+         "commands": {n: "fxp-train " + " ".join(command(n, args)) for n in found},
+         "final": {n: h[-1] for n, h in found.items()}}, indent=1))
+    print("\n".join(lines))
+    print("figures:", ", ".join(figures))
+
+
+def main(argv=None):
+    """Command line: ``run`` or ``report``."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("action", choices=("run", "report"))
+    p.add_argument("--dataset", default="fashion-mnist", choices=("fashion-mnist", "mnist"))
+    p.add_argument("--runs-dir", default="runs/gupta")
+    p.add_argument("--docs", default="docs")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--only", nargs="*", choices=list(CONFIGS))
+    args = p.parse_args(argv)
+    (run if args.action == "run" else report)(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Arithmetic of one layer under one precision policy.
+
+:class:`Numerics` is the only place where the floating-point baseline and the
+fixed-point path differ: floats go through numpy in the policy's float dtype,
+fixed point through ``fxp`` (``asarray``, ``matmul``, ``conv2d*``, ``add``,
+``subtract``). Layers call these methods and never look at the representation,
+so the float32 baseline runs the very same layer code.
+
+Every fixed-point result is written in a tensor role (its format, rounding
+and overflow mode), and the number of saturated elements is recorded per
+(layer, role) for the saturation report.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import fxp
+
+from . import float_conv
+
+
+class Numerics:
+    """Role-aware arithmetic for one layer.
+
+    Parameters
+    ----------
+    policy : PrecisionPolicy
+        The layer's effective policy.
+    rng : fxp.random.Xorshift, int or None
+        Generator for stochastic rounding (one key drawn per operation).
+    stats : SaturationStats or None
+        Where saturation counts go; None records nothing.
+    layer : str
+        Layer name used as the key in ``stats``.
+    n_threads : int or None
+        Threads for the fixed-point GEMMs.
+    """
+
+    def __init__(self, policy, rng=None, stats=None, layer="", n_threads=None):
+        self.policy = policy
+        self.rng = rng
+        self.stats = stats
+        self.layer = layer
+        self.n_threads = n_threads
+
+    @property
+    def is_float(self):
+        """True when this layer runs the floating-point baseline."""
+        return self.policy.is_float
+
+    # --- representation -------------------------------------------------------------------
+    def values(self, x):
+        """The storage array of ``x`` (already in one of this layer's roles): raw integers in fixed point."""
+        return x if self.is_float else x.raw
+
+    def like(self, x, values):
+        """Wrap storage ``values`` with the type and format of ``x``."""
+        return values if self.is_float else fxp.from_raw(values, x.fmt)
+
+    @staticmethod
+    def to_float(x):
+        """Exact float64 values of ``x`` (floats or an FxpArray)."""
+        return np.asarray(x, dtype=np.float64)
+
+    def to_role(self, x, role):
+        """Write ``x`` (floats or an FxpArray) in tensor role ``role``; a no-op if already there."""
+        spec = self.policy.role(role)
+        if spec.is_float:
+            if not isinstance(x, np.ndarray):
+                x = np.asarray(x, dtype=np.float64)
+            return x.astype(spec.dtype, copy=False)
+        if not isinstance(x, np.ndarray):
+            if x.fmt == spec.fmt:
+                return x
+        elif not np.all(np.isfinite(x)):
+            raise FloatingPointError(
+                f"layer {self.layer}: non-finite value written in role {role!r} (training diverged?)"
+            )
+        return self._counted(role, lambda: fxp.asarray(x, spec.fmt, rounding=spec.rounding,
+                                                      overflow=spec.overflow, rng=self.rng))
+
+    # --- arithmetic -----------------------------------------------------------------------
+    def matmul(self, a, b, role, gemm):
+        """``a @ b`` written in ``role``: exact products, the policy's accumulator, one rounding."""
+        if self.is_float:
+            return np.matmul(a, b)
+        return self._counted(role, lambda: fxp.matmul(a, b, **self._gemm_kwargs(role, gemm)))
+
+    def add(self, a, b, role):
+        """``a + b`` (broadcasting) written in ``role``."""
+        if self.is_float:
+            return a + b
+        spec = self.policy.role(role)
+        return self._counted(role, lambda: fxp.add(a, b, out_format=spec.fmt, rounding=spec.rounding,
+                                                   overflow=spec.overflow, rng=self.rng))
+
+    def subtract(self, a, b, role):
+        """``a - b`` written in ``role`` (used by the weight update)."""
+        if self.is_float:
+            return a - b
+        spec = self.policy.role(role)
+        return self._counted(role, lambda: fxp.subtract(a, b, out_format=spec.fmt, rounding=spec.rounding,
+                                                        overflow=spec.overflow, rng=self.rng))
+
+    def conv2d(self, x, w, stride, padding, role, gemm="forward"):
+        """NCHW convolution (cross-correlation) of ``x`` with ``w`` (O, C, kh, kw)."""
+        if self.is_float:
+            return float_conv.conv2d(x, w, stride, padding)
+        return self._counted(role, lambda: fxp.conv2d(x, w, stride=stride, padding=padding,
+                                                      **self._gemm_kwargs(role, gemm)))
+
+    def conv2d_input_grad(self, grad, w, input_shape, stride, padding, role, gemm="input_grad"):
+        """Gradient of :meth:`conv2d` with respect to its input."""
+        if self.is_float:
+            return float_conv.conv2d_input_grad(grad, w, input_shape, stride, padding)
+        return self._counted(role, lambda: fxp.conv2d_input_grad(
+            grad, w, input_shape, stride=stride, padding=padding, **self._gemm_kwargs(role, gemm)))
+
+    def conv2d_weight_grad(self, x, grad, weight_shape, stride, padding, role, gemm="weight_grad"):
+        """Gradient of :meth:`conv2d` with respect to its weights."""
+        if self.is_float:
+            return float_conv.conv2d_weight_grad(x, grad, weight_shape, stride, padding)
+        return self._counted(role, lambda: fxp.conv2d_weight_grad(
+            x, grad, weight_shape, stride=stride, padding=padding, **self._gemm_kwargs(role, gemm)))
+
+    def sum_rows(self, x, role, gemm="weight_grad"):
+        """Sum of a 2-D ``x`` over axis 0, as a (1, n) GEMM with a ones vector (one rounding per sum)."""
+        if self.is_float:
+            return x.sum(axis=0, keepdims=True)
+        ones = fxp.ones((1, x.shape[0]), fxp.Format(2, 0))
+        return self.matmul(ones, x, role, gemm)
+
+    # --- internals ------------------------------------------------------------------------
+    def _gemm_kwargs(self, role, gemm):
+        spec = self.policy.role(role)
+        acc = self.policy.accumulator(gemm)
+        return dict(out_format=spec.fmt, rounding=spec.rounding, overflow=spec.overflow,
+                    acc_bits=acc.bits, acc_overflow=acc.overflow, rng=self.rng, n_threads=self.n_threads)
+
+    def _counted(self, role, op):
+        if self.stats is None:
+            return op()
+        with fxp.count_overflows() as counter:
+            out = op()
+        self.stats.record(self.layer, role, counter.saturated, out.size)
+        return out

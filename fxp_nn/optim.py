@@ -1,0 +1,53 @@
+"""Stochastic gradient descent whose updates are written in the policy's ``updates`` role."""
+from __future__ import annotations
+
+
+class SGD:
+    """Mini-batch SGD with optional momentum and weight decay.
+
+    The step ``u = lr * (grad + weight_decay * w)`` (plus ``momentum * u_prev``)
+    is computed from the exact values in float64, written once in the
+    ``updates`` role (this is where round-to-nearest loses updates smaller than
+    half an LSB and stochastic rounding keeps them in expectation), and then
+    ``w - u`` is written in the parameter's role (saturating).
+
+    Parameters
+    ----------
+    model : Sequential
+    lr : float
+    momentum : float, default 0
+    weight_decay : float, default 0
+    """
+
+    def __init__(self, model, lr, momentum=0.0, weight_decay=0.0):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr!r}")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        self.model = model
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+        self.velocity = {}
+
+    def step(self):
+        """Apply one update to every parameter that has a gradient."""
+        for i, layer in enumerate(self.model.layers):
+            num = self.model.numerics(i)
+            for j, p in enumerate(layer.parameters()):
+                if p.grad is None:
+                    continue
+                step = self.lr * num.to_float(p.grad)
+                if self.weight_decay:
+                    step += (self.lr * self.weight_decay) * num.to_float(p.value)
+                if self.momentum:
+                    previous = self.velocity.get((i, j))
+                    if previous is not None:
+                        step += self.momentum * num.to_float(previous)
+                update = num.to_role(step, "updates")
+                if self.momentum:
+                    self.velocity[(i, j)] = update
+                p.value = num.subtract(p.value, update, p.role)
+                p.grad = None
