@@ -901,7 +901,9 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
         x.chunk = chunk;
         /* int32 lanes must also hold every partial sum of a plain tile */
         x.plain_lim = x.lane_bits == 32 ? lim32 : acc_hi;
-        x.group = check_group(maxprod, x.plain_lim, &x.thresh);
+        /* rows flagged by driver 1 already failed their checkpoints: go straight to
+         * the bounded loop */
+        x.group = task_mask ? 0 : check_group(maxprod, x.plain_lim, &x.thresh);
         if (safe || wrap_free)
             x.op = OP_PLAIN;
         else if (g->wrap)
