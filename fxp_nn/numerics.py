@@ -59,8 +59,8 @@ class Numerics:
 
     @staticmethod
     def to_float(x):
-        """Exact float64 values of ``x`` (floats or an FxpArray)."""
-        return np.asarray(x, dtype=np.float64)
+        """Float values of ``x``: exact float64 for an FxpArray, float arrays unchanged."""
+        return x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float64)
 
     def to_role(self, x, role):
         """Write ``x`` (floats or an FxpArray) in tensor role ``role``; a no-op if already there."""
