@@ -84,7 +84,8 @@ class BuildExt(build_ext):
             compile_flags, openmp_flags = ["/O2"], ["/openmp"]
             link_openmp = []
         else:
-            compile_flags, openmp_flags = ["-O3", "-fno-strict-aliasing"], ["-fopenmp"]
+            # -ffp-contract=off: no FMA contraction, so every SIMD variant rounds like the reference
+            compile_flags, openmp_flags = ["-O3", "-fno-strict-aliasing", "-ffp-contract=off"], ["-fopenmp"]
             link_openmp = ["-fopenmp"]
             if os.environ.get("FXP_NATIVE") == "1":
                 compile_flags.append("-march=native")

@@ -1,10 +1,76 @@
 """fxp: fixed-point arrays with exact, Cython-accelerated kernels.
 
-The public API is what this module exports; everything under ``fxp._*`` is private.
+The public API is what this module exports (plus ``fxp.random``); everything under
+``fxp._*`` is private.
 """
+from . import random
+from ._array import FxpArray
+from ._context import OverflowCount, Settings, config, count_overflows, get_config
 from ._format import Format
+from ._functions import (
+    absolute,
+    add,
+    arange,
+    argmax,
+    argmin,
+    asarray,
+    concatenate,
+    from_raw,
+    full,
+    ldexp,
+    load,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    multiply,
+    negative,
+    ones,
+    save,
+    stack,
+    subtract,
+    sum,
+    zeros,
+)
 from ._modes import FxpOverflowError, Overflow, Rounding
 
 __version__ = "0.1.0"
 
-__all__ = ["Format", "FxpOverflowError", "Overflow", "Rounding"]
+__all__ = [
+    "Format",
+    "FxpArray",
+    "FxpOverflowError",
+    "Overflow",
+    "OverflowCount",
+    "Rounding",
+    "Settings",
+    "absolute",
+    "add",
+    "arange",
+    "argmax",
+    "argmin",
+    "asarray",
+    "concatenate",
+    "config",
+    "count_overflows",
+    "from_raw",
+    "full",
+    "get_config",
+    "ldexp",
+    "load",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "multiply",
+    "negative",
+    "ones",
+    "random",
+    "save",
+    "stack",
+    "subtract",
+    "sum",
+    "zeros",
+]

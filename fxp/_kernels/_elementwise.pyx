@@ -1,0 +1,131 @@
+"""Python entry points of the elementwise C kernels (csrc/fxp_elementwise.h).
+
+Callers (fxp/_kernels_api.py) validate everything; these wrappers only take contiguous
+arrays of the right dtypes, release the GIL once per call and return overflow counts.
+"""
+import numpy as np
+
+cimport numpy as cnp
+from libc.math cimport ldexp
+from libc.stdint cimport int64_t, uint64_t
+
+cnp.import_array()
+
+cdef extern from "fxp_elementwise.h" nogil:
+    ctypedef struct fxp_int_op_t:
+        const void *a
+        int a_type
+        int64_t a_stride
+        int a_shift
+        const void *b
+        int b_type
+        int64_t b_stride
+        int b_shift
+        int op
+        void *out
+        int out_type
+        int s
+        int mode
+        int ovf
+        int64_t lo
+        int64_t hi
+        int w
+        uint64_t key
+    ctypedef struct fxp_quantize_t:
+        const double *x
+        void *out
+        int out_type
+        double scale
+        int mode
+        int ovf
+        int64_t lo
+        int64_t hi
+        int w
+        uint64_t key
+    void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over)
+    void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t counts[3])
+    int fxp_simd_level(int want)
+
+TYPE_CODES = {np.dtype(np.int8): 0, np.dtype(np.uint8): 1, np.dtype(np.int16): 2,
+              np.dtype(np.uint16): 3, np.dtype(np.int32): 4, np.dtype(np.uint32): 5,
+              np.dtype(np.int64): 6}
+OPS = {"copy": 0, "add": 1, "subtract": 2, "multiply": 3}
+
+
+def simd_level(int want=-1):
+    """Select the SIMD variant (0 portable, 1 AVX2, 2 AVX-512; -1 best); returns the one in use."""
+    return fxp_simd_level(want)
+
+
+def _check_operand(cnp.ndarray arr, int64_t n, name):
+    if arr.dtype not in TYPE_CODES or not arr.flags.c_contiguous or arr.size not in (1, n):
+        raise ValueError(f"internal: bad {name} operand ({arr.dtype}, {arr.size} of {n})")
+
+
+def int_op(str op, cnp.ndarray a, int a_shift, cnp.ndarray b, int b_shift, cnp.ndarray out,
+           int s, int mode, int ovf, int64_t lo, int64_t hi, int w, uint64_t key, int n_threads):
+    """out = narrow(round((a << a_shift) OP (b << b_shift), s)); returns the overflow count.
+
+    ``a``/``b`` hold ``out.size`` elements or one (broadcast); ``b`` is ignored for "copy".
+    """
+    cdef int64_t n = out.size
+    cdef int64_t n_over = 0
+    cdef fxp_int_op_t p
+    _check_operand(a, n, "a")
+    if op != "copy":
+        _check_operand(b, n, "b")
+    else:
+        b = a
+    if out.dtype not in TYPE_CODES or not out.flags.c_contiguous:
+        raise ValueError("internal: bad output array")
+    p.a = cnp.PyArray_DATA(a)
+    p.a_type = TYPE_CODES[a.dtype]
+    p.a_stride = 1 if a.size == n else 0
+    p.a_shift = a_shift
+    p.b = cnp.PyArray_DATA(b)
+    p.b_type = TYPE_CODES[b.dtype]
+    p.b_stride = 1 if b.size == n else 0
+    p.b_shift = b_shift
+    p.op = OPS[op]
+    p.out = cnp.PyArray_DATA(out)
+    p.out_type = TYPE_CODES[out.dtype]
+    p.s = s
+    p.mode = mode
+    p.ovf = ovf
+    p.lo = lo
+    p.hi = hi
+    p.w = w
+    p.key = key
+    if n > 0:
+        with nogil:
+            fxp_int_op(&p, n, n_threads, &n_over)
+    return n_over
+
+
+def quantize(cnp.ndarray x, cnp.ndarray out, int frac_bits, int mode, int ovf,
+             int64_t lo, int64_t hi, int w, uint64_t key, int n_threads):
+    """out = narrow(round(x * 2**frac_bits)) for C-contiguous float64 ``x``.
+
+    Returns (out-of-range count incl. infinities, NaN count, infinity count).
+    """
+    cdef int64_t counts[3]
+    cdef fxp_quantize_t p
+    if x.dtype != np.float64 or not x.flags.c_contiguous or x.size != out.size:
+        raise ValueError("internal: bad quantize input")
+    if out.dtype not in TYPE_CODES or out.dtype == np.int64 or not out.flags.c_contiguous:
+        raise ValueError("internal: bad quantize output")
+    counts[0] = counts[1] = counts[2] = 0
+    p.x = <const double *> cnp.PyArray_DATA(x)
+    p.out = cnp.PyArray_DATA(out)
+    p.out_type = TYPE_CODES[out.dtype]
+    p.scale = ldexp(1.0, frac_bits)
+    p.mode = mode
+    p.ovf = ovf
+    p.lo = lo
+    p.hi = hi
+    p.w = w
+    p.key = key
+    if x.size > 0:
+        with nogil:
+            fxp_quantize(&p, x.size, n_threads, counts)
+    return counts[0], counts[1], counts[2]

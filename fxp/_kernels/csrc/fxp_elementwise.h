@@ -1,0 +1,50 @@
+/* Elementwise fixed-point kernels: quantize floats, requantize / add / subtract / multiply raws.
+ *
+ * Design: the flat output is cut into chunks of FXP_RNG_BLOCK (1024) elements, aligned to the
+ * flat index, so a chunk is exactly one block of the stochastic stream rule.  Chunks are the
+ * OpenMP work items (static schedule); a chunk runs a short pipeline through L1-resident int64
+ * buffers: load (widen + align) -> exact op -> one rounding -> narrow (saturate / wrap, counting
+ * overflows) -> store.  Each stage is a simple loop the compiler vectorises; the loops are
+ * compiled three times (x86-64-v4 = AVX-512, v3 = AVX2, portable) and picked at run time.  All
+ * stages are exact integer code or exact floating-point steps, so every variant gives the same bits.
+ */
+#ifndef FXP_ELEMENTWISE_H
+#define FXP_ELEMENTWISE_H
+#include <stdint.h>
+
+/* storage type codes */
+enum { FXP_I8 = 0, FXP_U8 = 1, FXP_I16 = 2, FXP_U16 = 3, FXP_I32 = 4, FXP_U32 = 5, FXP_I64 = 6 };
+enum { FXP_OP_COPY = 0, FXP_OP_ADD = 1, FXP_OP_SUB = 2, FXP_OP_MUL = 3 };
+
+/* Integer op: out = narrow(round((a << a_shift) OP (b << b_shift), s)).  Operand strides are
+ * 1 (contiguous, n elements) or 0 (one broadcast element).  Callers guarantee the exact op fits
+ * int64 (|a << a_shift|, |b << b_shift| < 2**62; products of at most one unsigned 32-bit word). */
+typedef struct {
+    const void *a; int a_type; int64_t a_stride; int a_shift;
+    const void *b; int b_type; int64_t b_stride; int b_shift;
+    int op;
+    void *out; int out_type;
+    int s;          /* right shift of the exact result (negative: left shift) */
+    int mode, ovf;  /* FXP_NEAREST_EVEN..FXP_STOCHASTIC, FXP_SATURATE/WRAP/RAISE */
+    int64_t lo, hi; int w;
+    uint64_t key;   /* stochastic key */
+} fxp_int_op_t;
+
+/* Quantize: out = narrow(round(x * scale)).  counts[0] += out-of-range (incl. +-inf),
+ * counts[1] += NaN, counts[2] += +-inf.  Under wrap, NaN/inf elements are left unspecified. */
+typedef struct {
+    const double *x;
+    void *out; int out_type;
+    double scale;   /* 2**frac_bits */
+    int mode, ovf;
+    int64_t lo, hi; int w;
+    uint64_t key;
+} fxp_quantize_t;
+
+void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over);
+void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t counts[3]);
+/* SIMD level: 0 portable, 1 AVX2 (x86-64-v3), 2 AVX-512 (x86-64-v4).  `want` < 0 selects the
+ * best the CPU supports; returns the level in use (never above what the CPU supports). */
+int fxp_simd_level(int want);
+
+#endif

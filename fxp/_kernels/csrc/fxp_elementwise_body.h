@@ -1,0 +1,191 @@
+/* Chunk kernels of fxp_elementwise.h; included once per instruction set by _elementwise.c with
+ * FXP_SFX (name suffix), FXP_TGT (a target attribute, or nothing) and FXP_BLOCK_FILL (an
+ * implementation of fxp_rng_block_fill) defined.  n <= 1024. */
+#define FXP_CAT2(a, b) a##b
+#define FXP_CAT(a, b) FXP_CAT2(a, b)
+#define FN(name) FXP_CAT(name, FXP_SFX)
+/* the chunk buffers and the output never overlap */
+#ifdef __GNUC__
+#define FXP_NO_ALIAS _Pragma("GCC ivdep")
+#else
+#define FXP_NO_ALIAS
+#endif
+
+/* dst[i] = src[start + i] << shift as int64 (stride 1), or the one element (stride 0). */
+FXP_TGT static void FN(load)(const void *src, int type, int64_t stride, int64_t start, int64_t n,
+                             int shift, int64_t *dst)
+{
+#define FXP_LOAD(T) { \
+        const T *p = (const T *)src; \
+        if (stride == 0) { \
+            const int64_t v = (int64_t)((uint64_t)(int64_t)p[0] << shift); \
+            for (int64_t i = 0; i < n; ++i) dst[i] = v; \
+        } else { \
+            p += start; \
+            for (int64_t i = 0; i < n; ++i) dst[i] = (int64_t)((uint64_t)(int64_t)p[i] << shift); \
+        } } break;
+    switch (type) {
+    case FXP_I8: FXP_LOAD(int8_t)
+    case FXP_U8: FXP_LOAD(uint8_t)
+    case FXP_I16: FXP_LOAD(int16_t)
+    case FXP_U16: FXP_LOAD(uint16_t)
+    case FXP_I32: FXP_LOAD(int32_t)
+    case FXP_U32: FXP_LOAD(uint32_t)
+    default: FXP_LOAD(int64_t)
+    }
+#undef FXP_LOAD
+}
+
+/* v[i] = round(v[i] / 2**s) for s > 0 (one rounding, constant mode per loop). */
+FXP_TGT static void FN(round_shift)(int64_t *v, int64_t n, int s, int mode, const uint64_t *r)
+{
+    if (s >= 64) {
+        for (int64_t i = 0; i < n; ++i) v[i] = fxp_shr_round_i64(v[i], s, mode, r ? r[i] : 0);
+        return;
+    }
+#define FXP_RS(MODE, R) for (int64_t i = 0; i < n; ++i) v[i] = fxp_shr_round_i64_near(v[i], s, MODE, R); break;
+    switch (mode) {
+    case FXP_NEAREST_EVEN: FXP_RS(FXP_NEAREST_EVEN, 0)
+    case FXP_NEAREST_AWAY: FXP_RS(FXP_NEAREST_AWAY, 0)
+    case FXP_FLOOR: FXP_RS(FXP_FLOOR, 0)
+    case FXP_TOWARD_ZERO: FXP_RS(FXP_TOWARD_ZERO, 0)
+    default: FXP_RS(FXP_STOCHASTIC, r[i])
+    }
+#undef FXP_RS
+}
+
+/* out[start + i] = narrow(v[i]) (saturate/raise clamp, wrap keeps w bits); returns overflows. */
+FXP_TGT static int64_t FN(narrow_store)(const int64_t *v, int64_t n, void *out, int type, int64_t start,
+                                        int64_t lo, int64_t hi, int w, int ovf)
+{
+    int64_t over = 0;
+#define FXP_STORE(T, SIGNED) { \
+        T *restrict o = (T *)out + start; \
+        if (ovf == FXP_WRAP) { \
+            FXP_NO_ALIAS \
+            for (int64_t i = 0; i < n; ++i) { \
+                const int64_t u = fxp_wrap_i64(v[i], w, SIGNED); \
+                over += u != v[i]; \
+                o[i] = (T)u; \
+            } \
+        } else { \
+            FXP_NO_ALIAS \
+            for (int64_t i = 0; i < n; ++i) { \
+                int64_t x = v[i]; \
+                over += (x < lo) | (x > hi); \
+                x = x < lo ? lo : x; \
+                x = x > hi ? hi : x; \
+                o[i] = (T)x; \
+            } \
+        } } break;
+    switch (type) {
+    case FXP_I8: FXP_STORE(int8_t, 1)
+    case FXP_U8: FXP_STORE(uint8_t, 0)
+    case FXP_I16: FXP_STORE(int16_t, 1)
+    case FXP_U16: FXP_STORE(uint16_t, 0)
+    case FXP_I32: FXP_STORE(int32_t, 1)
+    default: FXP_STORE(uint32_t, 0)
+    }
+#undef FXP_STORE
+    return over;
+}
+
+FXP_TGT static int64_t FN(int_op_chunk)(const fxp_int_op_t *p, int64_t start, int64_t n)
+{
+    int64_t a[FXP_RNG_BLOCK], b[FXP_RNG_BLOCK];
+    uint64_t r[FXP_RNG_BLOCK];
+    FN(load)(p->a, p->a_type, p->a_stride, start, n, p->a_shift, a);
+    if (p->op != FXP_OP_COPY) {
+        FN(load)(p->b, p->b_type, p->b_stride, start, n, p->b_shift, b);
+        switch (p->op) {
+        case FXP_OP_ADD: for (int64_t i = 0; i < n; ++i) a[i] += b[i]; break;
+        case FXP_OP_SUB: for (int64_t i = 0; i < n; ++i) a[i] -= b[i]; break;
+        default: for (int64_t i = 0; i < n; ++i) a[i] *= b[i]; break;
+        }
+    }
+    if (p->s < 0) {
+        int64_t over = 0;
+        for (int64_t i = 0; i < n; ++i)
+            a[i] = fxp_shl_narrow_i64(a[i], -p->s, p->lo, p->hi, p->w, p->ovf, &over);
+        return over + FN(narrow_store)(a, n, p->out, p->out_type, start, p->lo, p->hi, p->w, FXP_SATURATE);
+    }
+    if (p->s > 0) {
+        const int stochastic = p->mode == FXP_STOCHASTIC;
+        if (stochastic) FXP_BLOCK_FILL(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
+        FN(round_shift)(a, n, p->s, p->mode, stochastic ? r : 0);
+    }
+    return FN(narrow_store)(a, n, p->out, p->out_type, start, p->lo, p->hi, p->w, p->ovf);
+}
+
+/* Round x * scale (finite or not) with a constant mode; tiny products that underflowed to 0
+ * are replaced by the smallest subnormal of the right sign, so floor / stochastic stay exact. */
+#define FXP_SCALED(i) \
+    const double xv = x[i]; \
+    double y = xv * scale; \
+    y = (y == 0.0 && xv != 0.0) ? copysign(0x1p-1074, xv) : y;
+
+FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, int64_t n, int64_t counts[3])
+{
+    const double *restrict x = p->x + start;
+    const double scale = p->scale;
+    uint64_t r[FXP_RNG_BLOCK];
+    if (p->mode == FXP_STOCHASTIC) FXP_BLOCK_FILL(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
+    int64_t over = 0, nan = 0, inf = 0;
+    if (p->ovf == FXP_WRAP) {
+        int64_t v[FXP_RNG_BLOCK];
+        for (int64_t i = 0; i < n; ++i) {
+            FXP_SCALED(i)
+            if (xv != xv || isinf(xv)) { nan += xv != xv; inf += isinf(xv) != 0; v[i] = 0; continue; }
+            const double q = fxp_round_double(y, p->mode, p->mode == FXP_STOCHASTIC ? r[i] : 0);
+            if (q >= (double)p->lo && q <= (double)p->hi) { v[i] = (int64_t)q; continue; }
+            ++over;
+            /* q is an integer; its low 32 bits decide the wrap.  An overflowed product
+             * (|x| near DBL_MAX) is a multiple of 2**900: its low bits are 0. */
+            v[i] = isinf(q) ? 0 : fxp_wrap_i64((int64_t)fmod(q, 0x1p32), p->w, p->lo < 0);
+        }
+        FN(narrow_store)(v, n, p->out, p->out_type, start, p->lo, p->hi, p->w, FXP_SATURATE);
+    } else {
+        const double lo = (double)p->lo, hi = (double)p->hi;
+#define FXP_Q(T, CONV, ROUND) { \
+            T *restrict o = (T *)p->out + start; \
+            FXP_NO_ALIAS \
+            for (int64_t i = 0; i < n; ++i) { \
+                FXP_SCALED(i) \
+                double q = ROUND; \
+                nan += xv != xv; \
+                inf += fabs(xv) == INFINITY; \
+                over += (q < lo) | (q > hi); \
+                q = q < lo ? lo : q; \
+                q = q > hi ? hi : q; \
+                q = q == q ? q : 0.0; \
+                o[i] = (T)(CONV)q; \
+            } } break;
+#define FXP_QT(ROUND) \
+        switch (p->out_type) { \
+        case FXP_I8: FXP_Q(int8_t, int32_t, ROUND) \
+        case FXP_U8: FXP_Q(uint8_t, int32_t, ROUND) \
+        case FXP_I16: FXP_Q(int16_t, int32_t, ROUND) \
+        case FXP_U16: FXP_Q(uint16_t, int32_t, ROUND) \
+        case FXP_I32: FXP_Q(int32_t, int32_t, ROUND) \
+        default: FXP_Q(uint32_t, int64_t, ROUND) \
+        } break;
+        switch (p->mode) {
+        case FXP_NEAREST_EVEN: FXP_QT(fxp_round_double(y, FXP_NEAREST_EVEN, 0))
+        case FXP_NEAREST_AWAY: FXP_QT(fxp_round_double(y, FXP_NEAREST_AWAY, 0))
+        case FXP_FLOOR: FXP_QT(fxp_round_double(y, FXP_FLOOR, 0))
+        case FXP_TOWARD_ZERO: FXP_QT(fxp_round_double(y, FXP_TOWARD_ZERO, 0))
+        default: FXP_QT(fxp_round_double(y, FXP_STOCHASTIC, r[i]))
+        }
+#undef FXP_QT
+#undef FXP_Q
+    }
+    counts[0] += over;
+    counts[1] += nan;
+    counts[2] += inf;
+}
+
+#undef FXP_SCALED
+#undef FN
+#undef FXP_NO_ALIAS
+#undef FXP_CAT
+#undef FXP_CAT2

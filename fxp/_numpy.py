@@ -1,0 +1,90 @@
+"""numpy protocol support: which ufuncs / functions keep fixed point, the rest go to float."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _functions as F
+from ._array import FxpArray
+
+_COMPARISONS = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal}
+_BINARY = {np.add: F.add, np.subtract: F.subtract, np.multiply: F.multiply,
+           np.maximum: F.maximum, np.minimum: F.minimum}
+_UNARY = {np.negative: F.negative, np.absolute: F.absolute, np.positive: lambda a: a.copy()}
+_REDUCE = {np.add: F.sum, np.maximum: F.max, np.minimum: F.min}
+
+
+def _to_float(x):
+    if isinstance(x, FxpArray):
+        return x.to_float()
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_float(v) for v in x)
+    return x
+
+
+def array_ufunc(ufunc, method, inputs, kwargs):
+    """``FxpArray.__array_ufunc__``: fixed-point results for + - * max min neg abs and the
+    ``add/maximum/minimum.reduce`` reductions; bool arrays for comparisons; other ufuncs run
+    on the float64 values and return plain ndarrays."""
+    if any(isinstance(o, FxpArray) for o in kwargs.get("out", ()) or ()):
+        raise TypeError("out= with an FxpArray is not supported; use the fxp function forms")
+    plain = not kwargs
+    if method == "__call__" and plain:
+        if ufunc in _BINARY and len(inputs) == 2:
+            return _BINARY[ufunc](*inputs)
+        if ufunc in _UNARY:
+            return _UNARY[ufunc](inputs[0])
+        if ufunc in _COMPARISONS:
+            return ufunc(*_to_float(list(inputs)))
+    if method == "reduce" and ufunc in _REDUCE and set(kwargs) <= {"axis", "keepdims"}:
+        return _REDUCE[ufunc](inputs[0], **kwargs)
+    return getattr(ufunc, method)(*_to_float(list(inputs)), **kwargs)
+
+
+def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **_):
+    return F.sum(a, axis=axis, keepdims=keepdims)
+
+
+def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **_):
+    return F.mean(a, axis=axis, keepdims=keepdims)
+
+
+def _max(a, axis=None, out=None, keepdims=False, **_):
+    return a.max(axis=axis, keepdims=keepdims)
+
+
+def _min(a, axis=None, out=None, keepdims=False, **_):
+    return a.min(axis=axis, keepdims=keepdims)
+
+
+_FUNCTIONS = {
+    np.sum: _sum,
+    np.mean: _mean,
+    np.max: _max,
+    np.amax: _max,
+    np.min: _min,
+    np.amin: _min,
+    np.argmax: lambda a, axis=None, **_: a.argmax(axis=axis),
+    np.argmin: lambda a, axis=None, **_: a.argmin(axis=axis),
+    np.concatenate: lambda arrays, axis=0, **_: F.concatenate(arrays, axis=axis),
+    np.stack: lambda arrays, axis=0, **_: F.stack(arrays, axis=axis),
+    np.reshape: lambda a, *args, **kw: FxpArray(np.reshape(a.raw, *args, **kw), a.fmt),
+    np.transpose: lambda a, axes=None: a.transpose(axes) if axes is not None else a.transpose(),
+    np.swapaxes: lambda a, axis1, axis2: a.swapaxes(axis1, axis2),
+    np.ravel: lambda a, order="C": a.ravel(order),
+    np.squeeze: lambda a, axis=None: a.squeeze(axis),
+    np.copy: lambda a, **_: a.copy(),
+    np.shape: lambda a: a.shape,
+    np.ndim: lambda a: a.ndim,
+    np.size: lambda a, axis=None: a.size if axis is None else a.shape[axis],
+    np.expand_dims: lambda a, axis: FxpArray(np.expand_dims(a.raw, axis), a.fmt),
+    np.broadcast_to: lambda a, shape, **_: FxpArray(np.broadcast_to(a.raw, shape), a.fmt),
+}
+
+
+def array_function(func, args, kwargs):
+    """``FxpArray.__array_function__``: fixed-point versions of the common functions,
+    float64 values for everything else."""
+    impl = _FUNCTIONS.get(func)
+    if impl is not None:
+        return impl(*args, **kwargs)
+    return func(*_to_float(list(args)), **{k: _to_float(v) for k, v in kwargs.items()})

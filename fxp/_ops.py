@@ -1,0 +1,114 @@
+"""Raw-level operations: validation-free glue between FxpArray code and the C kernels.
+
+Functions here take raw integer arrays plus fraction bits and a target :class:`Format`,
+resolve modes, draw the stochastic key, pick the thread count, run one kernel, and report
+overflows (count them, or raise under ``overflow="raise"``).  Exotic cases the int64
+kernel cannot hold exactly fall back on :mod:`fxp._reference`, which follows the same rules.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _reference
+from ._context import record_overflows, resolve_modes, threads_for
+from ._kernels import _elementwise
+from ._modes import FxpOverflowError, Overflow, Rounding
+from .random import draw_key
+
+ROUNDING_CODES = {mode: code for code, mode in enumerate(Rounding)}
+OVERFLOW_CODES = {mode: code for code, mode in enumerate(Overflow)}
+KERNEL_DTYPES = frozenset(_elementwise.TYPE_CODES)
+MAX_ALIGN_SHIFT = 30   # |raw| < 2**32, so (raw << 30) and sums of two stay below 2**63
+
+
+def _native(arr):
+    """C-contiguous, native-byte-order copy of ``arr`` (no copy when it already is)."""
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return arr if arr.flags.c_contiguous else arr.copy(order="C")  # keeps 0-d arrays 0-d
+
+
+def _report(n_over, size, fmt, overflow, what):
+    if overflow is Overflow.RAISE and n_over:
+        raise FxpOverflowError(
+            f"{what}: {n_over} of {size} elements overflow {fmt} (range [{fmt.min}, {fmt.max}])"
+        )
+    record_overflows(n_over, size, overflow)
+
+
+def _key(rounding, rng):
+    return draw_key(rng) if rounding is Rounding.STOCHASTIC else 0
+
+
+def quantize(x, fmt, rounding=None, overflow=None, rng=None):
+    """Round floats ``x`` (any real dtype, shape, strides) into raw values of ``fmt``."""
+    rounding, overflow = resolve_modes(rounding, overflow)
+    x = _native(np.asarray(x, dtype=np.float64))
+    out = np.empty(x.shape, dtype=fmt.dtype)
+    n_over, n_nan, n_inf = _elementwise.quantize(
+        x.reshape(-1), out.reshape(-1), fmt.frac_bits, ROUNDING_CODES[rounding],
+        OVERFLOW_CODES[overflow], fmt.min_raw, fmt.max_raw, fmt.word_bits,
+        _key(rounding, rng), threads_for(x.size))
+    if n_nan:
+        raise ValueError(f"cannot quantize NaN to {fmt}: {n_nan} of {x.size} elements are NaN")
+    if n_inf and overflow is Overflow.WRAP:
+        raise ValueError(f"cannot wrap infinity into {fmt}: {n_inf} elements are +-inf "
+                         "(use overflow='saturate')")
+    _report(n_over, x.size, fmt, overflow, "quantize")
+    return out
+
+
+def requantize(raw, src_frac, fmt, rounding=None, overflow=None, rng=None):
+    """Integers ``raw`` at scale ``2**-src_frac`` into raw values of ``fmt`` (one rounding)."""
+    rounding, overflow = resolve_modes(rounding, overflow)
+    raw = _native(np.asarray(raw))
+    if raw.dtype not in KERNEL_DTYPES:      # uint64 or Python ints: exact slow path
+        key = _key(rounding, rng)
+        out, n_over = _reference.requantize(raw.astype(object), src_frac, fmt, rounding.value,
+                                            overflow.value, key)
+    else:
+        out = np.empty(raw.shape, dtype=fmt.dtype)
+        n_over = _run("copy", raw, 0, raw, 0, out, src_frac - fmt.frac_bits, fmt, rounding,
+                      overflow, rng)
+    _report(n_over, raw.size, fmt, overflow, "requantize")
+    return out
+
+
+def _run(op, a, a_shift, b, b_shift, out, s, fmt, rounding, overflow, rng):
+    return _elementwise.int_op(
+        op, a, a_shift, b, b_shift, out, s, ROUNDING_CODES[rounding], OVERFLOW_CODES[overflow],
+        fmt.min_raw, fmt.max_raw, fmt.word_bits, _key(rounding, rng), threads_for(out.size))
+
+
+def _operand(raw, shape):
+    raw = np.asarray(raw)
+    if raw.size == 1:
+        return _native(raw.reshape(1))
+    return _native(np.broadcast_to(raw, shape))
+
+
+def binary(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
+    """``op`` in add / subtract / multiply on raws ``a`` (scale 2**-fa) and ``b`` (2**-fb),
+    exact, then rounded once into ``fmt``; numpy broadcasting."""
+    rounding, overflow = resolve_modes(rounding, overflow)
+    a, b = np.asarray(a), np.asarray(b)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    size = int(np.prod(shape))
+    if op == "multiply":
+        scale, da, db = fa + fb, 0, 0
+        fits = not (a.dtype == np.uint32 and b.dtype == np.uint32)
+    else:
+        scale = max(fa, fb)
+        da, db = scale - fa, scale - fb
+        fits = max(da, db) <= MAX_ALIGN_SHIFT
+    if fits and a.dtype in KERNEL_DTYPES and b.dtype in KERNEL_DTYPES:
+        out = np.empty(shape, dtype=fmt.dtype)
+        n_over = _run(op, _operand(a, shape), da, _operand(b, shape), db, out,
+                      scale - fmt.frac_bits, fmt, rounding, overflow, rng)
+    else:
+        reference = getattr(_reference, op)
+        out, n_over = reference(a.astype(object), fa, b.astype(object), fb, fmt,
+                                rounding.value, overflow.value, _key(rounding, rng))
+        out = out.reshape(shape)
+    _report(n_over, size, fmt, overflow, op)
+    return out

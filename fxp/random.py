@@ -1,0 +1,59 @@
+"""Random bits for stochastic rounding: the :class:`Xorshift` generator and fxp's global one.
+
+Every stochastic operation draws one 64-bit key from the generator given as ``rng=``
+(``None``: the global generator, seeded by :func:`seed`; an ``int``: a fresh
+``Xorshift(int)``; an :class:`Xorshift`, any numpy ``BitGenerator`` or ``Generator``).
+The rounding bits of each output element then come from a sub-stream fixed by that key and
+the element's position (``docs/core.md``), so results never depend on the thread count.
+"""
+from __future__ import annotations
+
+import numbers
+import threading
+
+import numpy as np
+
+from ._kernels._random import Xorshift
+
+__all__ = ["Xorshift", "seed", "get_generator", "as_bit_generator", "draw_key"]
+
+_lock = threading.Lock()
+_global = Xorshift()
+
+
+def seed(s=None):
+    """Reseed fxp's global generator (``None``: from OS entropy)."""
+    global _global
+    with _lock:
+        _global = Xorshift(s)
+
+
+def get_generator():
+    """fxp's global :class:`Xorshift` (what ``rng=None`` uses)."""
+    return _global
+
+
+def as_bit_generator(rng=None):
+    """Normalise an ``rng=`` argument to a numpy ``BitGenerator``.
+
+    Parameters
+    ----------
+    rng : None, int, Xorshift, numpy.random.BitGenerator or numpy.random.Generator
+        ``None`` is the global generator; an ``int`` seeds a new :class:`Xorshift`.
+    """
+    if rng is None:
+        return _global
+    if isinstance(rng, np.random.BitGenerator):
+        return rng
+    if isinstance(rng, np.random.Generator):
+        return rng.bit_generator
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return Xorshift(int(rng))
+    raise TypeError(
+        f"rng must be None, an int seed, an fxp.random.Xorshift or a numpy Generator, got {rng!r}"
+    )
+
+
+def draw_key(rng=None):
+    """Draw the one 64-bit key of a stochastic operation from ``rng`` (see :func:`as_bit_generator`)."""
+    return int(as_bit_generator(rng).random_raw())
