@@ -79,6 +79,20 @@ class Numerics:
         return self._counted(role, lambda: fxp.asarray(x, spec.fmt, rounding=spec.rounding,
                                                       overflow=spec.overflow, rng=self.rng))
 
+    def block_outward(self, grad, out):
+        """Zero the gradient entries that would push an already saturated output further out.
+
+        ``out`` is the layer's forward output and ``grad`` d(loss)/d(out) in the errors
+        role. A descent step moves ``out`` by ``-grad``; where ``out`` sits at the
+        format's max (min) and ``grad < 0`` (``> 0``), the true derivative of the clamp is
+        zero, while the opposite sign may still bring the value back into range.
+        """
+        if self.is_float or not self.policy.block_saturated_grads:
+            return grad
+        v, g = out.raw, grad.raw
+        blocked = ((v == out.fmt.max_raw) & (g < 0)) | ((v == out.fmt.min_raw) & (g > 0))
+        return fxp.from_raw(np.where(blocked, 0, g).astype(g.dtype), grad.fmt) if blocked.any() else grad
+
     # --- arithmetic -----------------------------------------------------------------------
     def matmul(self, a, b, role, gemm):
         """``a @ b`` written in ``role``: exact products, the policy's accumulator, one rounding."""
