@@ -7,6 +7,7 @@ from . import random
 from ._array import FxpArray
 from ._context import OverflowCount, Settings, config, count_overflows, get_config
 from ._format import Format
+from ._gemm import matmul
 from ._functions import (
     absolute,
     add,
@@ -59,6 +60,7 @@ __all__ = [
     "get_config",
     "ldexp",
     "load",
+    "matmul",
     "max",
     "maximum",
     "mean",

@@ -20,5 +20,7 @@ cdef extern from "fxp_rng.h" nogil:
     void fxp_stream_seed(fxp_stream_t *st, uint64_t seed) noexcept
     # next xoroshiro128+ word; use its high bits
     uint64_t fxp_stream_next(fxp_stream_t *st) noexcept
+    # xoroshiro128+ states (s0[l], s1[l]) of the 8 lane streams of `block`
+    void fxp_rng_block_seed(uint64_t key, uint64_t block, uint64_t *s0, uint64_t *s1) noexcept
     # words of elements block*FXP_RNG_BLOCK + [0, n), n <= FXP_RNG_BLOCK, by the stream rule
     void fxp_rng_block_fill(uint64_t key, uint64_t block, uint64_t *out, int64_t n) noexcept

@@ -21,12 +21,7 @@ __attribute__((target("arch=x86-64-v4")))
 static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64_t n)
 {
     uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
-    const uint64_t mkey = fxp_mix64(key);
-    for (int l = 0; l < FXP_RNG_LANES; ++l) {
-        uint64_t z = mkey ^ (block * FXP_RNG_LANES + (uint64_t)l);
-        s0[l] = fxp_splitmix64_next(&z);
-        s1[l] = fxp_splitmix64_next(&z);
-    }
+    fxp_rng_block_seed(key, block, s0, s1);
     __m512i a = _mm512_loadu_si512(s0), b = _mm512_loadu_si512(s1);
     int64_t p = 0;
     for (; p + FXP_RNG_LANES <= n; p += FXP_RNG_LANES) {

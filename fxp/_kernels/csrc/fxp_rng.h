@@ -68,18 +68,25 @@ static inline uint64_t fxp_stream_next(fxp_stream_t *st)
     return result;
 }
 
+/* The xoroshiro128+ states of the FXP_RNG_LANES streams of `block` (lane l: stream block*8+l). */
+static inline void fxp_rng_block_seed(uint64_t key, uint64_t block,
+                                      uint64_t s0[FXP_RNG_LANES], uint64_t s1[FXP_RNG_LANES])
+{
+    const uint64_t mkey = fxp_mix64(key);
+    for (int l = 0; l < FXP_RNG_LANES; ++l) {
+        uint64_t z = mkey ^ (block * FXP_RNG_LANES + (uint64_t)l);   /* fxp_stream_init, unrolled */
+        s0[l] = fxp_splitmix64_next(&z);
+        s1[l] = fxp_splitmix64_next(&z);
+    }
+}
+
 /* Fill out[0..n) (n <= FXP_RNG_BLOCK) with the words of elements block*FXP_RNG_BLOCK + p,
  * p = 0..n-1, following the stream rule.  Written as 8-wide lane loops so compilers
  * vectorise it; every build computes the same bits (integer arithmetic only). */
 static inline void fxp_rng_block_fill(uint64_t key, uint64_t block, uint64_t *out, int64_t n)
 {
     uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
-    const uint64_t mkey = fxp_mix64(key);
-    for (int l = 0; l < FXP_RNG_LANES; ++l) {
-        uint64_t z = mkey ^ (block * FXP_RNG_LANES + (uint64_t)l);
-        s0[l] = fxp_splitmix64_next(&z);
-        s1[l] = fxp_splitmix64_next(&z);
-    }
+    fxp_rng_block_seed(key, block, s0, s1);
     int64_t p = 0;
     for (; p + FXP_RNG_LANES <= n; p += FXP_RNG_LANES) {
         for (int l = 0; l < FXP_RNG_LANES; ++l) {
