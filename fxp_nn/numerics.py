@@ -116,6 +116,21 @@ class Numerics:
         return self._counted(role, lambda: fxp.subtract(a, b, out_format=spec.fmt, rounding=spec.rounding,
                                                         overflow=spec.overflow, rng=self.rng))
 
+    def scale(self, x, factor, role):
+        """``factor * x`` written in ``role`` with one rounding.
+
+        In fixed point ``factor`` is held with 31 significant bits (relative error
+        below 2**-31) and the product is exact before the rounding.
+        """
+        if self.is_float:
+            return x * x.dtype.type(factor)
+        spec = self.policy.role(role)
+        exponent = int(np.floor(np.log2(abs(factor))))
+        factor_fmt = fxp.Format(32, min(30 - exponent, 64))
+        f = fxp.asarray(np.array([factor], dtype=np.float64), factor_fmt)
+        return self._counted(role, lambda: fxp.multiply(x, f, out_format=spec.fmt, rounding=spec.rounding,
+                                                        overflow=spec.overflow, rng=self.rng))
+
     def conv2d(self, x, w, stride, padding, role, gemm="forward"):
         """NCHW convolution (cross-correlation) of ``x`` with ``w`` (O, C, kh, kw)."""
         if self.is_float:

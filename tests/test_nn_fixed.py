@@ -80,8 +80,8 @@ def test_sgd_update_is_rounded_once_into_the_updates_role():
     model.backward(_grid((4, 2), 0.1, 9))
     w = np.asarray(model.layers[0].weight.value)
     g = np.asarray(model.layers[0].weight.grad)
-    SGD(model, lr=0.01).step()
-    update = np.round(0.01 * g * 2**20) / 2**20
+    SGD(model, lr=3 * 2.0**-7).step()       # exactly representable, so the product is exact
+    update = np.round(3 * 2.0**-7 * g * 2**20) / 2**20
     expected = np.round((w - update) / EPS) * EPS
     np.testing.assert_array_equal(np.asarray(model.layers[0].weight.value), expected)
 
