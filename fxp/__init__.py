@@ -6,6 +6,7 @@ The public API is what this module exports (plus ``fxp.random``); everything und
 from . import random
 from ._array import FxpArray
 from ._context import OverflowCount, Settings, config, count_overflows, get_config
+from ._conv import conv2d, conv2d_input_grad, conv2d_weight_grad
 from ._format import Format
 from ._gemm import matmul
 from ._functions import (
@@ -53,6 +54,9 @@ __all__ = [
     "argmin",
     "asarray",
     "concatenate",
+    "conv2d",
+    "conv2d_input_grad",
+    "conv2d_weight_grad",
     "config",
     "count_overflows",
     "from_raw",

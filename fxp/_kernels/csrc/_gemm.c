@@ -101,47 +101,116 @@ typedef struct {
 #define FXP_FOR_TYPES(X) X(int8_t) X(uint8_t) X(int16_t) X(uint16_t) X(int32_t)
 
 /* sum and max of |x[l*ls + k*ks]| over k, for lines l in [l0, l1); the loop
- * order follows the smaller stride so both operand layouts stream. */
+ * order follows the smaller stride so both operand layouts stream, and the
+ * unit-stride cases are spelled out so that they vectorise. */
+#define ABS_U(e) ((uint64_t)((e) < 0 ? -(int64_t)(e) : (int64_t)(e)))
+/* A row with unit stride: 32-bit partial sums for 8/16-bit types (|x| <= 2**16,
+ * 2**15 terms per block) so that the loop vectorises. */
+#define DEF_ABS_ROW(T, A)                                                                     \
+    FXP_INLINE void abs_row_##T(const T *row, ptrdiff_t K, uint64_t *sum, uint64_t *mx)       \
+    {                                                                                         \
+        uint64_t s_ = 0;                                                                      \
+        A m_ = 0;                                                                             \
+        for (ptrdiff_t k0 = 0; k0 < K; k0 += 32768) {                                         \
+            const ptrdiff_t k1 = K - k0 < 32768 ? K : k0 + 32768;                             \
+            A b_ = 0;                                                                         \
+            for (ptrdiff_t k = k0; k < k1; k++) {                                             \
+                A ae = (A)(row[k] < 0 ? -(int64_t)row[k] : (int64_t)row[k]);                  \
+                b_ += ae;                                                                     \
+                m_ = ae > m_ ? ae : m_;                                                       \
+            }                                                                                 \
+            s_ += b_;                                                                         \
+        }                                                                                     \
+        *sum = s_, *mx = m_;                                                                  \
+    }
+DEF_ABS_ROW(int8_t, uint32_t)
+DEF_ABS_ROW(uint8_t, uint32_t)
+DEF_ABS_ROW(int16_t, uint32_t)
+DEF_ABS_ROW(uint16_t, uint32_t)
+DEF_ABS_ROW(int32_t, uint64_t)
+
 #define DEF_ABS_LINES(T)                                                                      \
-    static void abs_lines_##T(const char *base, ptrdiff_t l0, ptrdiff_t l1, ptrdiff_t ls,      \
+    FXP_INLINE void abs_lines_##T(const char *base, ptrdiff_t l0, ptrdiff_t l1, ptrdiff_t ls,      \
                               ptrdiff_t K, ptrdiff_t ks, uint64_t *sum, uint64_t *mx)          \
     {                                                                                         \
         const T *x = (const T *)base;                                                         \
         for (ptrdiff_t l = l0; l < l1; l++)                                                   \
             sum[l] = 0, mx[l] = 0;                                                            \
         if ((ks < 0 ? -ks : ks) <= (ls < 0 ? -ls : ls)) {                                     \
-            for (ptrdiff_t l = l0; l < l1; l++)                                               \
-                for (ptrdiff_t k = 0; k < K; k++) {                                           \
-                    int64_t e = x[l * ls + k * ks];                                           \
-                    uint64_t ae = (uint64_t)(e < 0 ? -e : e);                                 \
-                    sum[l] += ae;                                                             \
-                    mx[l] = ae > mx[l] ? ae : mx[l];                                          \
+            for (ptrdiff_t l = l0; l < l1; l++) {                                             \
+                const T *row = x + l * ls;                                                    \
+                uint64_t s_ = 0, m_ = 0;                                                      \
+                if (ks == 1) {                                                                \
+                    abs_row_##T(row, K, &s_, &m_);                                            \
+                } else {                                                                      \
+                    for (ptrdiff_t k = 0; k < K; k++) {                                       \
+                        uint64_t ae = ABS_U(row[k * ks]);                                     \
+                        s_ += ae;                                                             \
+                        m_ = ae > m_ ? ae : m_;                                               \
+                    }                                                                         \
                 }                                                                             \
+                sum[l] = s_, mx[l] = m_;                                                      \
+            }                                                                                 \
         } else {                                                                              \
-            for (ptrdiff_t k = 0; k < K; k++)                                                 \
-                for (ptrdiff_t l = l0; l < l1; l++) {                                         \
-                    int64_t e = x[l * ls + k * ks];                                           \
-                    uint64_t ae = (uint64_t)(e < 0 ? -e : e);                                 \
-                    sum[l] += ae;                                                             \
-                    mx[l] = ae > mx[l] ? ae : mx[l];                                          \
+            uint64_t *sp = sum + l0, *mp = mx + l0;                                           \
+            const ptrdiff_t nl = l1 - l0;                                                     \
+            for (ptrdiff_t k = 0; k < K; k++) {                                               \
+                const T *col = x + l0 * ls + k * ks;                                          \
+                if (ls == 1) {                                                                \
+                    for (ptrdiff_t l = 0; l < nl; l++) {                                      \
+                        uint64_t ae = ABS_U(col[l]);                                          \
+                        sp[l] += ae;                                                          \
+                        mp[l] = ae > mp[l] ? ae : mp[l];                                      \
+                    }                                                                         \
+                } else {                                                                      \
+                    for (ptrdiff_t l = 0; l < nl; l++) {                                      \
+                        uint64_t ae = ABS_U(col[l * ls]);                                     \
+                        sp[l] += ae;                                                          \
+                        mp[l] = ae > mp[l] ? ae : mp[l];                                      \
+                    }                                                                         \
                 }                                                                             \
+            }                                                                                 \
         }                                                                                     \
     }
 FXP_FOR_TYPES(DEF_ABS_LINES)
 
-static void bounds_compute(const mat_view *v, bound_data *bd, int nt)
+/* One bound pass (both operands), compiled per ISA (the inline bodies above
+ * vectorise with the caller's target). */
+#define DEF_BOUNDS(SUFFIX, TARGET)                                                            \
+    TARGET static void bounds_lines_##SUFFIX(const mat_view *v, bound_data *bd, int which,    \
+                                             ptrdiff_t l0, ptrdiff_t l1)                      \
+    {                                                                                         \
+        if (which == 0) {                                                                     \
+            FXP_TYPED_SWITCH(v->a_type, abs_lines, v->a, l0, l1, v->a_rs, v->k, v->a_cs,      \
+                             bd->rowabs, bd->rowmax)                                          \
+        } else {                                                                              \
+            FXP_TYPED_SWITCH(v->b_type, abs_lines, v->b, l0, l1, v->b_cs, v->k, v->b_rs,      \
+                             bd->colabs, bd->colmax)                                          \
+        }                                                                                     \
+    }
+DEF_BOUNDS(portable, )
+#if FXP_X86
+DEF_BOUNDS(avx2, FXP_TARGET_AVX2)
+DEF_BOUNDS(avx512, FXP_TARGET_AVX512)
+#endif
+
+static void bounds_compute(const mat_view *v, bound_data *bd, int nt, int isa)
 {
-    const ptrdiff_t L = 64;
+    void (*lines)(const mat_view *, bound_data *, int, ptrdiff_t, ptrdiff_t) = bounds_lines_portable;
+#if FXP_X86
+    if (isa >= 2)
+        lines = bounds_lines_avx512;
+    else if (isa == 1)
+        lines = bounds_lines_avx2;
+#endif
+    const ptrdiff_t L = 64, nm = (v->m + L - 1) / L, nn = (v->n + L - 1) / L;
     ptrdiff_t t;
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (t = 0; t < (v->m + L - 1) / L; t++) {
-        FXP_TYPED_SWITCH(v->a_type, abs_lines, v->a, t * L, min_pd(v->m, t * L + L), v->a_rs,
-                         v->k, v->a_cs, bd->rowabs, bd->rowmax)
-    }
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (t = 0; t < (v->n + L - 1) / L; t++) {
-        FXP_TYPED_SWITCH(v->b_type, abs_lines, v->b, t * L, min_pd(v->n, t * L + L), v->b_cs,
-                         v->k, v->b_rs, bd->colabs, bd->colmax)
+    for (t = 0; t < nm + nn; t++) {
+        if (t < nm)
+            lines(v, bd, 0, t * L, min_pd(v->m, t * L + L));
+        else
+            lines(v, bd, 1, (t - nm) * L, min_pd(v->n, (t - nm) * L + L));
     }
 }
 
@@ -166,7 +235,8 @@ static uint64_t tile_bound(uint64_t rowabs, uint64_t rowmax, uint64_t colabs, ui
 /* Driver 1: BLIS loops, int16 pairs -> int32 lanes                          */
 /* ------------------------------------------------------------------------ */
 
-#define KC_PAIRS 128   /* K block, in pairs of k: B sliver KC x NR stays in L1 */
+#define NB 64          /* driver-2 column block; driver-1 flags use the same blocks */
+#define KC_PAIRS 192   /* K block, in pairs of k: B sliver KC x NR in L1 (24 KiB) */
 #define MC_MAX 144     /* A block MC x KC (multiple of 12 and 6) stays in L2 */
 #define NC_MAX 3072    /* B block KC x NC stays in L3 */
 
@@ -222,12 +292,32 @@ FXP_FOR_TYPES(DEF_D1_PACK_A)
     }
 FXP_FOR_TYPES(DEF_D1_PACK_B)
 
+/* Widen the int32 values stored in the first half of c (size of them) to
+ * int64 in place, last block first: the int64 block [s, s+16) overlaps int32
+ * elements [2s, 2s+32), all at or after s, so already read once s >= 16. */
+static void widen_in_place(int64_t *c, ptrdiff_t size)
+{
+    const int32_t *c32 = (const int32_t *)c;
+    ptrdiff_t s = size;
+    while (s >= 32) {
+        int32_t tmp[16];
+        s -= 16;
+        memcpy(tmp, c32 + s, sizeof(tmp));
+        for (int j = 0; j < 16; j++)
+            c[s + j] = tmp[j];
+    }
+    for (ptrdiff_t i = s - 1; i >= 0; i--)
+        c[i] = c32[i];
+}
+
 /* Micro-kernels: ct[MR][NR] (int32, row-major) += the kp pairs of ap x bp.
- * Checkpoints: before every group of `group` pairs (and at the end) the
- * largest |partial sum| is recorded; the kernel returns whether it exceeded
- * `thresh`.  The caller picks group and thresh so that no partial sum between
- * two checkpoints can leave the accumulator's range unless a checkpoint is
- * above thresh (then the tile is recomputed by the exact path). */
+ * Checkpoints: before every group of `group` pairs (and at the end) every
+ * |partial sum| is compared with `thresh`; the kernel returns the bit mask of
+ * the tile rows where one exceeded it.  The caller picks group and thresh so
+ * that no partial sum between two checkpoints can leave the accumulator's
+ * range unless a checkpoint is above thresh; flagged rows are recomputed by
+ * the exact path.  The per-row test runs only when the tile-wide maximum
+ * fails, so proven tiles pay one max per accumulator per checkpoint. */
 typedef int (*ukr_fn)(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,
                       ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh);
 
@@ -237,16 +327,16 @@ static int ukr_portable(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, in
                         ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)
 {
     enum { MR = 6, NR = 16 };
-    uint32_t acc[MR][NR], mx = 0;
+    uint32_t acc[MR][NR];
+    int rows = 0;
     for (int r = 0; r < MR; r++)
         for (int c = 0; c < NR; c++)
             acc[r][c] = (uint32_t)ct[r * ldc + c];
     for (ptrdiff_t p0 = 0; p0 <= kp; p0 += group) {
         for (int r = 0; r < MR; r++)
-            for (int c = 0; c < NR; c++) {
-                uint32_t x = abs_u32((int32_t)acc[r][c]);
-                mx = x > mx ? x : mx;
-            }
+            for (int c = 0; c < NR; c++)
+                if (abs_u32((int32_t)acc[r][c]) > thresh)
+                    rows |= 1 << r;
         ptrdiff_t p1 = p0 + group < kp ? p0 + group : kp;
         for (ptrdiff_t p = p0; p < p1; p++) {
             const uint32_t *a = ap + p * MR, *b = bp + p * NR;
@@ -262,10 +352,16 @@ static int ukr_portable(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, in
     for (int r = 0; r < MR; r++)
         for (int c = 0; c < NR; c++)
             ct[r * ldc + c] = (int32_t)acc[r][c];
-    return mx > thresh;
+    return rows;
 }
 
 #if FXP_X86
+/* every unsigned lane of x <= the matching lane of t */
+FXP_TARGET_AVX2 static inline int all_le(__m256i x, __m256i t)
+{
+    return _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(x, t), t)) == -1;
+}
+
 FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,
                                     ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)
 {
@@ -277,6 +373,9 @@ FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint
 #define FXP_MAX(i)                                             \
     mx = _mm256_max_epu32(mx, _mm256_abs_epi32(c##i##a));      \
     mx = _mm256_max_epu32(mx, _mm256_abs_epi32(c##i##b));
+#define FXP_ROW(i)                                                                        \
+    if (!all_le(_mm256_max_epu32(_mm256_abs_epi32(c##i##a), _mm256_abs_epi32(c##i##b)), thr)) \
+        rows |= 1 << (i);
 #define FXP_STEP(i)                                                   \
     {                                                                 \
         __m256i a = _mm256_set1_epi32((int)ap[i]);                    \
@@ -287,9 +386,14 @@ FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint
     _mm256_storeu_si256((__m256i *)(ct + (i) * ldc), c##i##a);  \
     _mm256_storeu_si256((__m256i *)(ct + (i) * ldc + 8), c##i##b);
     FXP_ROWS6(FXP_LOAD)
-    __m256i mx = _mm256_setzero_si256();
+    const __m256i thr = _mm256_set1_epi32((int)thresh);
+    int rows = 0;
     for (ptrdiff_t p0 = 0; p0 <= kp; p0 += group) {
+        __m256i mx = _mm256_setzero_si256();
         FXP_ROWS6(FXP_MAX)
+        if (!all_le(mx, thr)) {
+            FXP_ROWS6(FXP_ROW)
+        }
         ptrdiff_t p1 = p0 + group < kp ? p0 + group : kp;
         for (ptrdiff_t p = p0; p < p1; p++) {
             __m256i b0 = _mm256_loadu_si256((const __m256i *)bp);
@@ -300,11 +404,10 @@ FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint
         }
     }
     FXP_ROWS6(FXP_STORE)
-    __m256i over = _mm256_cmpeq_epi32(_mm256_max_epu32(mx, _mm256_set1_epi32((int)thresh)),
-                                      _mm256_set1_epi32((int)thresh));
-    return _mm256_movemask_epi8(over) != -1;
+    return rows;
 #undef FXP_LOAD
 #undef FXP_MAX
+#undef FXP_ROW
 #undef FXP_STEP
 #undef FXP_STORE
 }
@@ -320,6 +423,10 @@ FXP_TARGET_AVX512 static int ukr_avx512(ptrdiff_t kp, const uint32_t *ap, const 
 #define FXP_MAX(i)                                             \
     mx = _mm512_max_epu32(mx, _mm512_abs_epi32(c##i##a));      \
     mx = _mm512_max_epu32(mx, _mm512_abs_epi32(c##i##b));
+#define FXP_ROW(i)                                                                         \
+    if (_mm512_cmpgt_epu32_mask(_mm512_max_epu32(_mm512_abs_epi32(c##i##a),                \
+                                                 _mm512_abs_epi32(c##i##b)), thr))          \
+        rows |= 1 << (i);
 #define FXP_STEP(i)                                                   \
     {                                                                 \
         __m512i a = _mm512_set1_epi32((int)ap[i]);                    \
@@ -330,9 +437,14 @@ FXP_TARGET_AVX512 static int ukr_avx512(ptrdiff_t kp, const uint32_t *ap, const 
     _mm512_storeu_si512((void *)(ct + (i) * ldc), c##i##a);   \
     _mm512_storeu_si512((void *)(ct + (i) * ldc + 16), c##i##b);
     FXP_ROWS12(FXP_LOAD)
-    __m512i mx = _mm512_setzero_si512();
+    const __m512i thr = _mm512_set1_epi32((int)thresh);
+    int rows = 0;
     for (ptrdiff_t p0 = 0; p0 <= kp; p0 += group) {
+        __m512i mx = _mm512_setzero_si512();
         FXP_ROWS12(FXP_MAX)
+        if (_mm512_cmpgt_epu32_mask(mx, thr)) {
+            FXP_ROWS12(FXP_ROW)
+        }
         ptrdiff_t p1 = p0 + group < kp ? p0 + group : kp;
         for (ptrdiff_t p = p0; p < p1; p++) {
             __m512i b0 = _mm512_loadu_si512((const void *)bp);
@@ -343,9 +455,10 @@ FXP_TARGET_AVX512 static int ukr_avx512(ptrdiff_t kp, const uint32_t *ap, const 
         }
     }
     FXP_ROWS12(FXP_STORE)
-    return _mm512_cmpgt_epu32_mask(mx, _mm512_set1_epi32((int)thresh)) != 0;
+    return rows;
 #undef FXP_LOAD
 #undef FXP_MAX
+#undef FXP_ROW
 #undef FXP_STEP
 #undef FXP_STORE
 }
@@ -371,7 +484,7 @@ typedef struct {
     int mr, nr;
     ptrdiff_t group;          /* pairs between checkpoints */
     uint32_t thresh;          /* largest |checkpoint| that proves the tile exact */
-    unsigned char *flags;     /* OUT: per MR x NR tile, 1 = recompute exactly */
+    unsigned char *flags;     /* OUT: per (row, NB-column block), 1 = recompute exactly */
 } d1_plan;
 
 /* C (int32, m x n, stored in the first half of v->c) = A @ B in int32 lanes. */
@@ -381,16 +494,18 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
     const ptrdiff_t m = v->m, n = v->n, kpairs = (v->k + 1) / 2;
     const ptrdiff_t nc_max = min_pd(NC_MAX, (n + nr - 1) / nr * nr);
     const ptrdiff_t kc_max = min_pd(KC_PAIRS, kpairs);
-    const ptrdiff_t n_tile_cols = (n + nr - 1) / nr;
+    const ptrdiff_t n_blocks = (n + NB - 1) / NB;
     int32_t *c32 = (int32_t *)v->c;
     /* enough row blocks for every thread */
     ptrdiff_t mc = (m + nt - 1) / nt;
     mc = min_pd(MC_MAX, (mc + mr - 1) / mr * mr);
     int failed = 0;
 
-    memset(v->c, 0, sizeof(int64_t) * (size_t)(m * n));
-    if (kpairs == 0 || m == 0 || n == 0)
+    if (kpairs == 0 || m == 0 || n == 0) {
+        memset(v->c, 0, sizeof(int64_t) * (size_t)(m * n));
         return 0;
+    }
+    memset(c32, 0, sizeof(int32_t) * (size_t)(m * n));
     uint32_t *bp = fxp_alloc(sizeof(uint32_t) * (size_t)(nc_max * kc_max));
     if (!bp)
         return -1;
@@ -426,7 +541,7 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
                         for (ptrdiff_t ir = 0; ir < mcur; ir += mr) {
                             ptrdiff_t mv = min_pd(mr, mcur - ir), nv = min_pd(nr, nc - jr);
                             int32_t *ctile = c32 + (ic + ir) * n + jc + jr;
-                            int over;
+                            int over, blk = (int)((jc + jr) / NB);
                             if (mv == mr && nv == nr) {
                                 over = ukr(kp, ap + ir * kp, bp + jr * kp, ctile, n, pl->group, pl->thresh);
                             } else {  /* edge tile: through a zero-padded copy */
@@ -434,8 +549,10 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
                                 over = ukr(kp, ap + ir * kp, bp + jr * kp, ct, nr, pl->group, pl->thresh);
                                 d1_store_tile(ctile, n, ct, nr, mv, nv);
                             }
-                            if (over)
-                                pl->flags[(ic + ir) / mr * n_tile_cols + (jc + jr) / nr] = 1;
+                            /* rows of one thread's MC block: no two threads write a flag */
+                            for (ptrdiff_t r = 0; over && r < mv; r++)
+                                if (over & (1 << r))
+                                    pl->flags[(ic + ir + r) * n_blocks + blk] = 1;
                         }
                     }
                 }
@@ -444,18 +561,13 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
         free(ap);
     }
     free(bp);
-    /* Widen int32 -> int64 in place, last element first (c64[i] overlaps
-     * only c32[2i], c32[2i+1], which were already read). */
-    for (ptrdiff_t i = m * n - 1; i >= 0; i--)
-        v->c[i] = c32[i];
+    widen_in_place(v->c, m * n);
     return failed ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Driver 2: one row x NB columns, whole K sequential                        */
 /* ------------------------------------------------------------------------ */
-
-#define NB 64
 
 enum { OP_PLAIN = 0, OP_SAT = 1, OP_SATF = 2, OP_WRAPC = 3, OP_WRAPF = 4 };
 
@@ -728,7 +840,7 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     const ptrdiff_t chunk = (g->chunk <= 0 || g->chunk >= v->k) ? v->k : g->chunk;
     int64_t count = 0;
 
-    bounds_compute(v, bd, nt);
+    bounds_compute(v, bd, nt, isa);
     const uint64_t max_rowabs = max_u64(bd->rowabs, 0, v->m), max_rowmax = max_u64(bd->rowmax, 0, v->m);
     const uint64_t max_colabs = max_u64(bd->colabs, 0, v->n), max_colmax = max_u64(bd->colmax, 0, v->n);
     const uint64_t gbound = tile_bound(max_rowabs, max_rowmax, max_colabs, max_colmax);
@@ -760,8 +872,8 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
         else if (isa == 1)
             ukr = ukr_avx2;
 #endif
-        const ptrdiff_t tm = (v->m + pl.mr - 1) / pl.mr, tn = (v->n + pl.nr - 1) / pl.nr;
-        pl.flags = calloc((size_t)(tm * tn) + 1, 1);
+        const ptrdiff_t n_tasks = v->m * ((v->n + NB - 1) / NB);
+        pl.flags = calloc((size_t)n_tasks + 1, 1);
         if (!pl.flags)
             return -1;
         g->path = FXP_PATH_BLIS16;
@@ -769,21 +881,12 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
             free(pl.flags);
             return -1;
         }
-        /* Tiles whose checkpoints failed are recomputed by driver 2. */
-        const ptrdiff_t n_blocks = (v->n + NB - 1) / NB;
-        for (ptrdiff_t t = 0; t < tm * tn; t++) {
-            if (!pl.flags[t])
-                continue;
-            if (!task_mask && !(task_mask = calloc((size_t)(v->m * n_blocks) + 1, 1))) {
-                free(pl.flags);
-                return -1;
-            }
-            ptrdiff_t i0 = t / tn * pl.mr, j0 = t % tn * pl.nr;
-            for (ptrdiff_t i = i0; i < min_pd(v->m, i0 + pl.mr); i++)
-                for (ptrdiff_t jb = j0 / NB; jb <= (min_pd(v->n, j0 + pl.nr) - 1) / NB; jb++)
-                    task_mask[i * n_blocks + jb] = 1;
+        /* Rows whose checkpoints failed are recomputed by driver 2. */
+        task_mask = pl.flags;
+        if (!memchr(task_mask, 1, (size_t)n_tasks)) {
+            free(task_mask);
+            task_mask = NULL;
         }
-        free(pl.flags);
     }
     if (!use_d1 || task_mask) {
         d2_ctx x;
