@@ -1,0 +1,240 @@
+"""Workloads: GEMMs (convolutions lowered by im2col), built from an fxp_nn model or given directly,
+for inference or for a full training step (forward, input-gradient, weight-gradient GEMMs and the
+weight update)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+PHASES = ("forward", "input_grad", "weight_grad", "update")
+
+
+@dataclass(frozen=True)
+class Conv:
+    """Convolution geometry (one image): input H x W x C, R x S kernel, N filters, stride, padding.
+    Kept with the GEMM so the workload can be exported as a SCALE-Sim conv topology."""
+
+    h: int
+    w: int
+    c: int
+    r: int
+    s: int
+    n: int
+    stride: tuple = (1, 1)
+    padding: tuple = (0, 0)
+
+    @property
+    def out_hw(self):
+        """Output height and width: floor((H + 2P - R) / S) + 1."""
+        (sh, sw), (ph, pw) = self.stride, self.padding
+        return ((self.h + 2 * ph - self.r) // sh + 1, (self.w + 2 * pw - self.s) // sw + 1)
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """C (M x N) = A (M x K) @ B (K x N). A streams through the array as the "ifmap", B is the
+    "filter" operand, C the "ofmap". ``fmt`` (a GemmFormat) overrides the precision's formats."""
+
+    name: str
+    m: int
+    n: int
+    k: int
+    layer: str = ""
+    phase: str = "forward"
+    fmt: object = None
+    conv: Conv | None = None
+
+    def __post_init__(self):
+        for dim in ("m", "n", "k"):
+            v = getattr(self, dim)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"GEMM {self.name!r}: {dim.upper()} must be a positive integer, "
+                                 f"got {v!r}")
+        if self.phase not in PHASES[:3]:
+            raise ValueError(f"GEMM {self.name!r}: unknown phase {self.phase!r}")
+        if not self.layer:
+            object.__setattr__(self, "layer", self.name)
+
+    @property
+    def macs(self):
+        """Multiply-accumulates: M·N·K."""
+        return self.m * self.n * self.k
+
+
+@dataclass(frozen=True)
+class Update:
+    """SGD weight update of ``params`` parameters: w <- w - lr * g (read w, read g, write w)."""
+
+    layer: str
+    params: int
+    phase: str = "update"
+
+    @property
+    def name(self):
+        """Record name, "<layer>/update"."""
+        return f"{self.layer}/update"
+
+
+def conv_gemm(name, conv, batch=1, layer=None):
+    """Forward GEMM of a convolution by im2col: M = batch·E·F, N = filters, K = R·S·C."""
+    e, f = conv.out_hw
+    if e < 1 or f < 1:
+        raise ValueError(f"layer {name!r}: kernel {conv.r}x{conv.s} larger than padded input "
+                         f"{conv.h}x{conv.w}")
+    return Gemm(name, batch * e * f, conv.n, conv.r * conv.s * conv.c, layer or name, "forward",
+                conv=conv)
+
+
+def training_step(forward, params=None, skip_first_input_grad=True):
+    """Expand forward GEMMs into a training step.
+
+    For each forward GEMM C = A @ B (M, N, K): input gradient dA = dC @ B^T (M, K, N) (skipped
+    for the first layer, whose input needs no gradient), weight gradient dB = A^T @ dC (K, N, M),
+    then one ``Update`` per layer with ``params[layer]`` parameters (default K·N).
+    For a convolution the input gradient is the im2col-space GEMM dcol = dY @ W^T (same MACs
+    as the forward pass, any stride); the col2im summation that follows is not costed.
+    """
+    for g in forward:
+        if g.phase != "forward":
+            raise ValueError(f"training_step expects forward GEMMs, got {g.name!r} ({g.phase})")
+    work = list(forward)
+    for i, g in enumerate(reversed(forward)):
+        base = g.layer
+        if not (skip_first_input_grad and i == len(forward) - 1):
+            work.append(Gemm(f"{base}/input_grad", g.m, g.k, g.n, base, "input_grad"))
+        work.append(Gemm(f"{base}/weight_grad", g.k, g.n, g.m, base, "weight_grad"))
+        n_params = (params or {}).get(base, g.k * g.n)
+        work.append(Update(base, n_params))
+    return work
+
+
+def _pair(v, what):
+    if isinstance(v, int):
+        return (v, v)
+    try:
+        a, b = v
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be an int or an (h, w) pair, got {v!r}") from None
+    return (int(a), int(b))
+
+
+def _kind(layer):
+    if hasattr(layer, "in_features") and hasattr(layer, "out_features"):
+        return "linear"
+    if hasattr(layer, "in_channels") and hasattr(layer, "out_channels"):
+        return "conv"
+    name = type(layer).__name__
+    if "Pool" in name:
+        return "pool"
+    if name == "Flatten":
+        return "flatten"
+    return "elementwise"
+
+
+def model_gemms(model, input_shape, batch_size=1):
+    """Forward GEMMs of an fxp_nn model (duck-typed on the public layer attributes).
+
+    Parameters
+    ----------
+    model : object with ``.layers`` (e.g. ``fxp_nn.Sequential``) or a list of layers
+    input_shape : tuple
+        One sample's shape: ``(features,)`` or ``(C, H, W)``.
+    batch_size : int
+
+    Returns
+    -------
+    (list of Gemm, dict layer name -> parameter count)
+    """
+    layers = getattr(model, "layers", model)
+    try:
+        layers = list(layers)
+    except TypeError:
+        raise TypeError(f"a model must have .layers or be a list of layers, got "
+                        f"{type(model).__name__}") from None
+    if input_shape is None:
+        raise ValueError("estimating a model needs input_shape, e.g. (784,) or (1, 28, 28)")
+    shape = tuple(int(d) for d in input_shape)
+    if not shape or any(d < 1 for d in shape):
+        raise ValueError(f"input_shape must be positive dimensions, got {input_shape!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    gemms, params = [], {}
+    for i, layer in enumerate(layers):
+        kind = _kind(layer)
+        name = f"{i}.{type(layer).__name__}"
+        has_bias = getattr(layer, "bias", None) is not None
+        if kind == "linear":
+            fin, fout = int(layer.in_features), int(layer.out_features)
+            if math.prod(shape) != fin:
+                raise ValueError(f"layer {name} expects {fin} input features, gets shape {shape}")
+            gemms.append(Gemm(name, batch_size, fout, fin, name))
+            params[name] = fin * fout + (fout if has_bias else 0)
+            shape = (fout,)
+        elif kind == "conv":
+            if len(shape) != 3:
+                raise ValueError(f"layer {name} needs a (C, H, W) input, gets shape {shape}")
+            c, h, w = shape
+            if c != int(layer.in_channels):
+                raise ValueError(f"layer {name} expects {layer.in_channels} channels, gets {c}")
+            r, s = _pair(layer.kernel_size, "kernel_size")
+            conv = Conv(h, w, c, r, s, int(layer.out_channels),
+                        _pair(getattr(layer, "stride", 1), "stride"),
+                        _pair(getattr(layer, "padding", 0), "padding"))
+            gemms.append(conv_gemm(name, conv, batch_size))
+            params[name] = r * s * c * conv.n + (conv.n if has_bias else 0)
+            shape = (conv.n, *conv.out_hw)
+        elif kind == "pool":
+            if len(shape) != 3:
+                raise ValueError(f"layer {name} needs a (C, H, W) input, gets shape {shape}")
+            kh, kw = _pair(layer.kernel_size, "kernel_size")
+            stride = getattr(layer, "stride", None)
+            sh, sw = _pair(stride if stride is not None else (kh, kw), "stride")
+            shape = (shape[0], (shape[1] - kh) // sh + 1, (shape[2] - kw) // sw + 1)
+        elif kind == "flatten":
+            shape = (math.prod(shape),)
+    if not gemms:
+        raise ValueError("the model has no Linear or Conv2d layer to estimate")
+    return gemms, params
+
+
+def as_workload(work, phase, input_shape=None, batch_size=1):
+    """Normalize ``work`` (a model, or a list of Gemm / Update) into a list for ``phase``
+    ("inference" = forward GEMMs; "training" = forward + gradients + update)."""
+    if phase not in ("inference", "training"):
+        raise ValueError(f"phase must be 'inference' or 'training', got {phase!r}")
+    items = list(work) if isinstance(work, (list, tuple)) else None
+    if items and all(isinstance(g, (Gemm, Update)) for g in items):
+        if phase == "inference" or any(g.phase != "forward" for g in items):
+            return items
+        return training_step(items)
+    gemms, params = model_gemms(work, input_shape, batch_size)
+    return gemms if phase == "inference" else training_step(gemms, params)
+
+
+def mlp(sizes, batch_size=64):
+    """Forward GEMMs of a fully connected network with layer widths ``sizes``."""
+    return [Gemm(f"fc{i + 1}", batch_size, b, a) for i, (a, b) in enumerate(zip(sizes, sizes[1:]))]
+
+
+def _lenet(batch):
+    c1 = conv_gemm("conv1", Conv(28, 28, 1, 5, 5, 8), batch)
+    c2 = conv_gemm("conv2", Conv(12, 12, 8, 5, 5, 16), batch)
+    return [c1, c2, Gemm("fc", batch, 10, 256)]
+
+
+#: Named workloads for the command line: name -> (description, builder(batch) -> forward GEMMs).
+NAMED = {
+    "mlp": ("MLP 784-1000-1000-10 (Gupta et al. 2015 MNIST)",
+            lambda batch: mlp([784, 1000, 1000, 10], batch)),
+    "mlp-small": ("MLP 784-256-10", lambda batch: mlp([784, 256, 10], batch)),
+    "cnn": ("LeNet-like CNN on 28x28: conv5x5 1->8, pool 2, conv5x5 8->16, pool 2, fc 256->10",
+            _lenet),
+}
+
+
+def named(name, batch_size=64):
+    """Forward GEMMs of a named workload (see ``NAMED``)."""
+    if name not in NAMED:
+        raise ValueError(f"unknown workload {name!r}; choose one of {sorted(NAMED)} or give a "
+                         f"SCALE-Sim topology CSV")
+    return NAMED[name][1](batch_size)
