@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -106,12 +105,12 @@ def _best_time(step, repeats):
 
 
 def _peak_rss_mib(kind, threads):
-    """Peak RSS (MiB) of a fresh process that builds the model and runs 3 steps."""
+    """Peak RSS (MiB, VmHWM: ru_maxrss would include the parent's) of a fresh process running 3 steps."""
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); sys.argv = ['x'];"
-            "import resource, bench.bench_nn as b;"
+            "import bench.bench_nn as b;"
             f"s = b.make_torch_step() if {kind!r} == 'torch' else b.make_fxp_step({kind!r}, {threads});"
             "[s() for _ in range(3)];"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     return int(out.stdout.split()[-1]) / 1024
 
@@ -143,8 +142,7 @@ def main(argv=None):
         vs_torch = f"{r['best_ms'] / torch_ms:.2f}x" if torch_ms else "-"
         print(f"{name:<44}{r['best_ms']:>9.1f}{r['median_ms']:>11.1f}{r['best_ms'] / base:>11.2f}x"
               f"{vs_torch:>10}{r['peak_rss_mib']:>14.0f}")
-    print(f"load average: {os.getloadavg()[0]:.2f}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
-          f"peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"load average: {os.getloadavg()[0]:.2f}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 
