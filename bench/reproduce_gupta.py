@@ -29,6 +29,8 @@ CONFIGS = {"mlp-float32": MLP + ["--precision", "float32"]}
 for _fl in (14, 10, 8):
     for _short, _mode in (("sr", "stochastic"), ("rn", "nearest_even")):
         CONFIGS[f"mlp-{_short}{_fl}"] = MLP + ["--word-bits", "16", "--frac-bits", str(_fl), "--rounding", _mode]
+# the <2,14> logits saturate (see the saturation report); the same run with the last layer's outputs in <6,10>
+CONFIGS["mlp-sr14-logits10"] = CONFIGS["mlp-sr14"] + ["--logits-frac-bits", "10"]
 CONFIGS["lenet-float32"] = ["--model", "lenet", "--precision", "float32"]
 CONFIGS["lenet-sr14"] = ["--model", "lenet", "--word-bits", "16", "--frac-bits", "14", "--rounding", "stochastic"]
 
