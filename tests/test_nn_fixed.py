@@ -5,7 +5,7 @@ import pytest
 import fxp
 import fxp.random
 from fxp_nn import (SGD, Accumulator, Conv2d, Linear, MaxPool2d, PrecisionPolicy, ReLU, Sequential,
-                    TensorPrecision, load_dataset, mlp, train)
+                    TensorPrecision, lenet, load_dataset, mlp, train)
 from fxp_nn.numerics import Numerics
 
 FL = 12
@@ -172,3 +172,24 @@ def test_saturated_outputs_block_outward_gradients_only():
     layer.forward(np.full((1, 1), 1.5), num)
     layer.backward(np.array([[-1.0, 1.0, -1.0, -1.0]]), num)
     np.testing.assert_array_equal(np.asarray(layer.weight.grad), [[-1.5, 1.5, -1.5, -1.5]])
+
+
+def test_lenet_fixed_point_step_tracks_float64_twin():
+    """Smoke test of the whole CNN path (conv, pool, flatten, linear) in fixed point."""
+    fixed_model = lenet((1, 16, 16), 4, policy=RN, seed=0)
+    float_model = lenet((1, 16, 16), 4, policy=PrecisionPolicy.float64(), seed=0)
+    for p, q in zip(fixed_model.parameters(), float_model.parameters()):
+        p.value = q.value = _grid(p.shape, 0.1, 11)
+    x = np.clip(_grid((3, 1, 16, 16), 0.5, 12), 0, 1)
+    y_fixed, y_float = np.asarray(fixed_model.forward(x)), float_model.forward(x)
+    assert np.abs(y_fixed - y_float).max() < 20 * EPS
+    g = _grid(y_float.shape, 0.1, 13)
+    fixed_model.backward(g)
+    float_model.backward(g)
+    # rounding may move a max-pool choice or a ReLU edge, which re-routes some gradient:
+    # the convolution gradients agree in direction; the last layer's to a few LSBs
+    for p, q in zip(fixed_model.parameters(), float_model.parameters()):
+        assert p.grad.fmt == RN.weight_grads.fmt
+        assert np.corrcoef(np.asarray(p.grad).ravel(), q.grad.ravel())[0, 1] > 0.9
+    last = fixed_model.layers[-1].weight
+    assert np.abs(np.asarray(last.grad) - float_model.layers[-1].weight.grad).max() < 20 * EPS
