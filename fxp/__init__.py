@@ -3,10 +3,12 @@
 The public API is what this module exports (plus ``fxp.random``); everything under
 ``fxp._*`` is private.
 """
-from . import random
+from . import analysis, random
 from ._array import FxpArray
 from ._context import OverflowCount, Settings, config, count_overflows, get_config
+from ._conv import conv2d, conv2d_input_grad, conv2d_weight_grad
 from ._format import Format
+from ._gemm import matmul
 from ._functions import (
     absolute,
     add,
@@ -46,12 +48,16 @@ __all__ = [
     "Rounding",
     "Settings",
     "absolute",
+    "analysis",
     "add",
     "arange",
     "argmax",
     "argmin",
     "asarray",
     "concatenate",
+    "conv2d",
+    "conv2d_input_grad",
+    "conv2d_weight_grad",
     "config",
     "count_overflows",
     "from_raw",
@@ -59,6 +65,7 @@ __all__ = [
     "get_config",
     "ldexp",
     "load",
+    "matmul",
     "max",
     "maximum",
     "mean",

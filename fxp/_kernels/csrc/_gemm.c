@@ -1,0 +1,968 @@
+/* Bounded-accumulator integer GEMM.
+ *
+ * Design
+ * ------
+ * The specification is fxp/_reference_gemm.py: for every output, products
+ * a[i,k]*b[k,j] (exact) are added in the order k = 0..K-1 into an acc_bits
+ * accumulator, clamping (saturate) or wrapping after every addition, with an
+ * optional second level for chunked accumulation.  Saturating addition is not
+ * associative, so the order is part of the spec.  Two drivers reproduce it:
+ *
+ * 1. BLIS16 (d1_*): the five BLIS loops (jc/NC, pc/KC, ic/MC, jr/NR, ir/MR)
+ *    around a register-blocked micro-kernel that multiplies int16 pairs into
+ *    int32 lanes (vpmaddwd; AVX-512BW 12x32, AVX2 6x16, portable C 6x16).  It
+ *    runs in ANY order, so it is used only when the order cannot matter:
+ *    (a) saturate mode when the cheap bound
+ *          min(max_i sum_k|a_ik| * max|b|,  max|a| * max_j sum_k|b_kj|)
+ *        is <= the accumulator's largest value and <= INT32_MAX: no partial
+ *        sum of any output, in any order or chunking, can reach the bound; or
+ *    (b) wrap mode with acc_bits <= 32: per-addition wrapping equals one wrap
+ *        of the int32 (mod 2**32) sum, since addition mod 2**n is associative.
+ * 2. ROW (d2_*): for one output row and a block of NB columns, the whole K
+ *    loop runs sequentially, vectorised across the NB columns, in int32 lanes
+ *    (int8/int16 operands, acc_bits <= 32) or int64 lanes.  Each (row, column
+ *    block) task re-checks the bound with its own row and columns and, when it
+ *    holds, takes the plain (unclamped) loop; otherwise the per-addition
+ *    saturating or wrapping loop, which also records which outputs hit the
+ *    bound.
+ * Every path is exact integer arithmetic, so all paths, ISAs, thread counts
+ * and block sizes give the same bits.  Extra memory: packing buffers only
+ * (the output C is int64 and owned by the caller).
+ *
+ * Arithmetic: signed overflow is never relied on; wrapping sums use unsigned
+ * types.  Right shifts of negative values are assumed arithmetic
+ * (implementation-defined in C, arithmetic on every compiler we build with).
+ */
+#include "_gemm.h"
+
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FXP_X86 1
+#else
+#define FXP_X86 0
+#endif
+
+#define FXP_INLINE static inline __attribute__((always_inline))
+#define FXP_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define FXP_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")))
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void *fxp_alloc(size_t bytes)
+{
+    size_t size = (bytes + 63) / 64 * 64;
+    return aligned_alloc(64, size ? size : 64);
+}
+
+static int fits_int16(int type) { return type == FXP_I8 || type == FXP_U8 || type == FXP_I16; }
+
+static ptrdiff_t min_pd(ptrdiff_t x, ptrdiff_t y) { return x < y ? x : y; }
+
+int fxp_gemm_best_isa(void)
+{
+#if FXP_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+        return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return 1;
+#endif
+    return 0;
+}
+
+/* A view of one batch item's operands. */
+typedef struct {
+    const char *a, *b;
+    int a_type, b_type;
+    ptrdiff_t a_rs, a_cs, b_rs, b_cs;
+    ptrdiff_t m, n, k;
+    int64_t *c;
+} mat_view;
+
+
+/* Per-row sums and maxima of |A| and per-column ones of |B|: the bound data. */
+typedef struct {
+    uint64_t *rowabs, *rowmax, *colabs, *colmax;
+} bound_data;
+
+#define FXP_TYPED_SWITCH(type, FN, ...)                 \
+    switch (type) {                                     \
+    case FXP_I8: FN##_int8_t(__VA_ARGS__); break;       \
+    case FXP_U8: FN##_uint8_t(__VA_ARGS__); break;      \
+    case FXP_I16: FN##_int16_t(__VA_ARGS__); break;     \
+    case FXP_U16: FN##_uint16_t(__VA_ARGS__); break;    \
+    default: FN##_int32_t(__VA_ARGS__); break;          \
+    }
+#define FXP_FOR_TYPES(X) X(int8_t) X(uint8_t) X(int16_t) X(uint16_t) X(int32_t)
+
+/* sum and max of |x[l*ls + k*ks]| over k, for lines l in [l0, l1); the loop
+ * order follows the smaller stride so both operand layouts stream, and the
+ * unit-stride cases are spelled out so that they vectorise. */
+#define ABS_U(e) ((uint64_t)((e) < 0 ? -(int64_t)(e) : (int64_t)(e)))
+/* A row with unit stride: 32-bit partial sums for 8/16-bit types (|x| <= 2**16,
+ * 2**15 terms per block) so that the loop vectorises. */
+#define DEF_ABS_ROW(T, A)                                                                     \
+    FXP_INLINE void abs_row_##T(const T *row, ptrdiff_t K, uint64_t *sum, uint64_t *mx)       \
+    {                                                                                         \
+        uint64_t s_ = 0;                                                                      \
+        A m_ = 0;                                                                             \
+        for (ptrdiff_t k0 = 0; k0 < K; k0 += 32768) {                                         \
+            const ptrdiff_t k1 = K - k0 < 32768 ? K : k0 + 32768;                             \
+            A b_ = 0;                                                                         \
+            for (ptrdiff_t k = k0; k < k1; k++) {                                             \
+                A ae = (A)(row[k] < 0 ? -(int64_t)row[k] : (int64_t)row[k]);                  \
+                b_ += ae;                                                                     \
+                m_ = ae > m_ ? ae : m_;                                                       \
+            }                                                                                 \
+            s_ += b_;                                                                         \
+        }                                                                                     \
+        *sum = s_, *mx = m_;                                                                  \
+    }
+DEF_ABS_ROW(int8_t, uint32_t)
+DEF_ABS_ROW(uint8_t, uint32_t)
+DEF_ABS_ROW(int16_t, uint32_t)
+DEF_ABS_ROW(uint16_t, uint32_t)
+DEF_ABS_ROW(int32_t, uint64_t)
+
+#define DEF_ABS_LINES(T)                                                                      \
+    FXP_INLINE void abs_lines_##T(const char *base, ptrdiff_t l0, ptrdiff_t l1, ptrdiff_t ls,      \
+                              ptrdiff_t K, ptrdiff_t ks, uint64_t *sum, uint64_t *mx)          \
+    {                                                                                         \
+        const T *x = (const T *)base;                                                         \
+        for (ptrdiff_t l = l0; l < l1; l++)                                                   \
+            sum[l] = 0, mx[l] = 0;                                                            \
+        if ((ks < 0 ? -ks : ks) <= (ls < 0 ? -ls : ls)) {                                     \
+            for (ptrdiff_t l = l0; l < l1; l++) {                                             \
+                const T *row = x + l * ls;                                                    \
+                uint64_t s_ = 0, m_ = 0;                                                      \
+                if (ks == 1) {                                                                \
+                    abs_row_##T(row, K, &s_, &m_);                                            \
+                } else {                                                                      \
+                    for (ptrdiff_t k = 0; k < K; k++) {                                       \
+                        uint64_t ae = ABS_U(row[k * ks]);                                     \
+                        s_ += ae;                                                             \
+                        m_ = ae > m_ ? ae : m_;                                               \
+                    }                                                                         \
+                }                                                                             \
+                sum[l] = s_, mx[l] = m_;                                                      \
+            }                                                                                 \
+        } else {                                                                              \
+            uint64_t *sp = sum + l0, *mp = mx + l0;                                           \
+            const ptrdiff_t nl = l1 - l0;                                                     \
+            for (ptrdiff_t k = 0; k < K; k++) {                                               \
+                const T *col = x + l0 * ls + k * ks;                                          \
+                if (ls == 1) {                                                                \
+                    for (ptrdiff_t l = 0; l < nl; l++) {                                      \
+                        uint64_t ae = ABS_U(col[l]);                                          \
+                        sp[l] += ae;                                                          \
+                        mp[l] = ae > mp[l] ? ae : mp[l];                                      \
+                    }                                                                         \
+                } else {                                                                      \
+                    for (ptrdiff_t l = 0; l < nl; l++) {                                      \
+                        uint64_t ae = ABS_U(col[l * ls]);                                     \
+                        sp[l] += ae;                                                          \
+                        mp[l] = ae > mp[l] ? ae : mp[l];                                      \
+                    }                                                                         \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+FXP_FOR_TYPES(DEF_ABS_LINES)
+
+/* One bound pass (both operands), compiled per ISA (the inline bodies above
+ * vectorise with the caller's target). */
+#define DEF_BOUNDS(SUFFIX, TARGET)                                                            \
+    TARGET static void bounds_lines_##SUFFIX(const mat_view *v, bound_data *bd, int which,    \
+                                             ptrdiff_t l0, ptrdiff_t l1)                      \
+    {                                                                                         \
+        if (which == 0) {                                                                     \
+            FXP_TYPED_SWITCH(v->a_type, abs_lines, v->a, l0, l1, v->a_rs, v->k, v->a_cs,      \
+                             bd->rowabs, bd->rowmax)                                          \
+        } else {                                                                              \
+            FXP_TYPED_SWITCH(v->b_type, abs_lines, v->b, l0, l1, v->b_cs, v->k, v->b_rs,      \
+                             bd->colabs, bd->colmax)                                          \
+        }                                                                                     \
+    }
+DEF_BOUNDS(portable, )
+#if FXP_X86
+DEF_BOUNDS(avx2, FXP_TARGET_AVX2)
+DEF_BOUNDS(avx512, FXP_TARGET_AVX512)
+#endif
+
+static void bounds_compute(const mat_view *v, bound_data *bd, int nt, int isa)
+{
+    void (*lines)(const mat_view *, bound_data *, int, ptrdiff_t, ptrdiff_t) = bounds_lines_portable;
+#if FXP_X86
+    if (isa >= 2)
+        lines = bounds_lines_avx512;
+    else if (isa == 1)
+        lines = bounds_lines_avx2;
+#endif
+    const ptrdiff_t L = 64, nm = (v->m + L - 1) / L, nn = (v->n + L - 1) / L;
+    ptrdiff_t t;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (t = 0; t < nm + nn; t++) {
+        if (t < nm)
+            lines(v, bd, 0, t * L, min_pd(v->m, t * L + L));
+        else
+            lines(v, bd, 1, (t - nm) * L, min_pd(v->n, (t - nm) * L + L));
+    }
+}
+
+static uint64_t max_u64(const uint64_t *x, ptrdiff_t lo, ptrdiff_t hi)
+{
+    uint64_t mx = 0;
+    for (ptrdiff_t i = lo; i < hi; i++)
+        mx = x[i] > mx ? x[i] : mx;
+    return mx;
+}
+
+/* Upper bound of sum_k |a_ik b_kj| over a set of outputs, saturated to 2**64-1. */
+static uint64_t tile_bound(uint64_t rowabs, uint64_t rowmax, uint64_t colabs, uint64_t colmax)
+{
+    unsigned __int128 x = (unsigned __int128)rowabs * colmax;
+    unsigned __int128 y = (unsigned __int128)rowmax * colabs;
+    unsigned __int128 z = x < y ? x : y;
+    return z > (unsigned __int128)UINT64_MAX ? UINT64_MAX : (uint64_t)z;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Driver 1: BLIS loops, int16 pairs -> int32 lanes                          */
+/* ------------------------------------------------------------------------ */
+
+#define NB 64          /* driver-2 column block; driver-1 flags use the same blocks */
+#define KC_PAIRS 192   /* K block, in pairs of k: B sliver KC x NR in L1 (24 KiB) */
+#define MC_MAX 144     /* A block MC x KC (multiple of 12 and 6) stays in L2 */
+#define NC_MAX 3072    /* B block KC x NC stays in L3 */
+
+FXP_INLINE uint32_t pair16(int32_t lo, int32_t hi)
+{
+    return (uint32_t)(uint16_t)lo | ((uint32_t)(uint16_t)hi << 16);
+}
+
+/* Pack A[i0:i0+mc, k0:k0+2*kp] into MR-row panels of (a[i,2p], a[i,2p+1])
+ * dwords, zero-padded to MR rows and to the K end. */
+#define DEF_D1_PACK_A(T)                                                                      \
+    static void d1_pack_a_##T(const mat_view *v, ptrdiff_t i0, ptrdiff_t mc, ptrdiff_t k0,     \
+                              ptrdiff_t kp, int mr, uint32_t *ap)                             \
+    {                                                                                         \
+        const T *a = (const T *)v->a;                                                         \
+        const ptrdiff_t rs = v->a_rs, cs = v->a_cs;                                           \
+        for (ptrdiff_t ir = 0; ir < mc; ir += mr) {                                           \
+            uint32_t *dst = ap + ir * kp;                                                     \
+            for (int r = 0; r < mr; r++) {                                                    \
+                const ptrdiff_t i = i0 + ir + r;                                              \
+                for (ptrdiff_t p = 0; p < kp; p++) {                                          \
+                    ptrdiff_t k = k0 + 2 * p;                                                 \
+                    int32_t lo = 0, hi = 0;                                                   \
+                    if (ir + r < mc) {                                                        \
+                        if (k < v->k) lo = a[i * rs + k * cs];                                \
+                        if (k + 1 < v->k) hi = a[i * rs + (k + 1) * cs];                      \
+                    }                                                                         \
+                    dst[p * mr + r] = pair16(lo, hi);                                         \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+FXP_FOR_TYPES(DEF_D1_PACK_A)
+
+/* Pack one NR-column sliver of B[k0:k0+2*kp, j0:j0+nr_valid]. */
+#define DEF_D1_PACK_B(T)                                                                      \
+    static void d1_pack_b_sliver_##T(const mat_view *v, ptrdiff_t j0, ptrdiff_t nr_valid,     \
+                                     ptrdiff_t k0, ptrdiff_t kp, int nr, uint32_t *bp)        \
+    {                                                                                         \
+        const T *b = (const T *)v->b;                                                         \
+        const ptrdiff_t rs = v->b_rs, cs = v->b_cs;                                           \
+        for (ptrdiff_t p = 0; p < kp; p++) {                                                  \
+            ptrdiff_t k = k0 + 2 * p;                                                         \
+            for (int c = 0; c < nr; c++) {                                                    \
+                int32_t lo = 0, hi = 0;                                                       \
+                if (c < nr_valid) {                                                           \
+                    if (k < v->k) lo = b[k * rs + (j0 + c) * cs];                             \
+                    if (k + 1 < v->k) hi = b[(k + 1) * rs + (j0 + c) * cs];                   \
+                }                                                                             \
+                bp[p * nr + c] = pair16(lo, hi);                                              \
+            }                                                                                 \
+        }                                                                                     \
+    }
+FXP_FOR_TYPES(DEF_D1_PACK_B)
+
+/* Widen the int32 values stored in the first half of c (size of them) to
+ * int64 in place, last block first: the int64 block [s, s+16) overlaps int32
+ * elements [2s, 2s+32), all at or after s, so already read once s >= 16. */
+static void widen_in_place(int64_t *c, ptrdiff_t size)
+{
+    const int32_t *c32 = (const int32_t *)c;
+    ptrdiff_t s = size;
+    while (s >= 32) {
+        int32_t tmp[16];
+        s -= 16;
+        memcpy(tmp, c32 + s, sizeof(tmp));
+        for (int j = 0; j < 16; j++)
+            c[s + j] = tmp[j];
+    }
+    for (ptrdiff_t i = s - 1; i >= 0; i--)
+        c[i] = c32[i];
+}
+
+/* Micro-kernels: ct[MR][NR] (int32, row-major) += the kp pairs of ap x bp.
+ * Checkpoints: before every group of `group` pairs (and at the end) every
+ * |partial sum| is compared with `thresh`; the kernel returns the bit mask of
+ * the tile rows where one exceeded it.  The caller picks group and thresh so
+ * that no partial sum between two checkpoints can leave the accumulator's
+ * range unless a checkpoint is above thresh; flagged rows are recomputed by
+ * the exact path.  The per-row test runs only when the tile-wide maximum
+ * fails, so proven tiles pay one max per accumulator per checkpoint. */
+typedef int (*ukr_fn)(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,
+                      ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh);
+
+static uint32_t abs_u32(int32_t x) { return x < 0 ? 0u - (uint32_t)x : (uint32_t)x; }
+
+static int ukr_portable(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,
+                        ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)
+{
+    enum { MR = 6, NR = 16 };
+    uint32_t acc[MR][NR];
+    int rows = 0;
+    for (int r = 0; r < MR; r++)
+        for (int c = 0; c < NR; c++)
+            acc[r][c] = (uint32_t)ct[r * ldc + c];
+    for (ptrdiff_t p0 = 0; p0 <= kp; p0 += group) {
+        for (int r = 0; r < MR; r++)
+            for (int c = 0; c < NR; c++)
+                if (abs_u32((int32_t)acc[r][c]) > thresh)
+                    rows |= 1 << r;
+        ptrdiff_t p1 = p0 + group < kp ? p0 + group : kp;
+        for (ptrdiff_t p = p0; p < p1; p++) {
+            const uint32_t *a = ap + p * MR, *b = bp + p * NR;
+            for (int r = 0; r < MR; r++) {
+                int32_t a0 = (int16_t)(a[r] & 0xffff), a1 = (int16_t)(a[r] >> 16);
+                for (int c = 0; c < NR; c++) {
+                    int32_t b0 = (int16_t)(b[c] & 0xffff), b1 = (int16_t)(b[c] >> 16);
+                    acc[r][c] += (uint32_t)(a0 * b0) + (uint32_t)(a1 * b1);
+                }
+            }
+        }
+    }
+    for (int r = 0; r < MR; r++)
+        for (int c = 0; c < NR; c++)
+            ct[r * ldc + c] = (int32_t)acc[r][c];
+    return rows;
+}
+
+#if FXP_X86
+/* every unsigned lane of x <= the matching lane of t */
+FXP_TARGET_AVX2 static inline int all_le(__m256i x, __m256i t)
+{
+    return _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(x, t), t)) == -1;
+}
+
+FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,
+                                    ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)
+{
+    /* 6 x 16: 12 accumulators + 2 B vectors + 1 broadcast + 1 max = 16 ymm */
+#define FXP_ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define FXP_LOAD(i)                                                          \
+    __m256i c##i##a = _mm256_loadu_si256((const __m256i *)(ct + (i) * ldc));  \
+    __m256i c##i##b = _mm256_loadu_si256((const __m256i *)(ct + (i) * ldc + 8));
+#define FXP_MAX(i)                                             \
+    mx = _mm256_max_epu32(mx, _mm256_abs_epi32(c##i##a));      \
+    mx = _mm256_max_epu32(mx, _mm256_abs_epi32(c##i##b));
+#define FXP_ROW(i)                                                                        \
+    if (!all_le(_mm256_max_epu32(_mm256_abs_epi32(c##i##a), _mm256_abs_epi32(c##i##b)), thr)) \
+        rows |= 1 << (i);
+#define FXP_STEP(i)                                                   \
+    {                                                                 \
+        __m256i a = _mm256_set1_epi32((int)ap[i]);                    \
+        c##i##a = _mm256_add_epi32(c##i##a, _mm256_madd_epi16(a, b0)); \
+        c##i##b = _mm256_add_epi32(c##i##b, _mm256_madd_epi16(a, b1)); \
+    }
+#define FXP_STORE(i)                                          \
+    _mm256_storeu_si256((__m256i *)(ct + (i) * ldc), c##i##a);  \
+    _mm256_storeu_si256((__m256i *)(ct + (i) * ldc + 8), c##i##b);
+    FXP_ROWS6(FXP_LOAD)
+    const __m256i thr = _mm256_set1_epi32((int)thresh);
+    int rows = 0;
+    for (ptrdiff_t p0 = 0; p0 <= kp; p0 += group) {
+        __m256i mx = _mm256_setzero_si256();
+        FXP_ROWS6(FXP_MAX)
+        if (!all_le(mx, thr)) {
+            FXP_ROWS6(FXP_ROW)
+        }
+        ptrdiff_t p1 = p0 + group < kp ? p0 + group : kp;
+        for (ptrdiff_t p = p0; p < p1; p++) {
+            __m256i b0 = _mm256_loadu_si256((const __m256i *)bp);
+            __m256i b1 = _mm256_loadu_si256((const __m256i *)(bp + 8));
+            FXP_ROWS6(FXP_STEP)
+            ap += 6;
+            bp += 16;
+        }
+    }
+    FXP_ROWS6(FXP_STORE)
+    return rows;
+#undef FXP_LOAD
+#undef FXP_MAX
+#undef FXP_ROW
+#undef FXP_STEP
+#undef FXP_STORE
+}
+
+FXP_TARGET_AVX512 static int ukr_avx512(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,
+                                        ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)
+{
+    /* 12 x 32: 24 accumulators + 2 B vectors + broadcast + max + temps <= 32 zmm */
+#define FXP_ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define FXP_LOAD(i)                                                  \
+    __m512i c##i##a = _mm512_loadu_si512((const void *)(ct + (i) * ldc)); \
+    __m512i c##i##b = _mm512_loadu_si512((const void *)(ct + (i) * ldc + 16));
+#define FXP_MAX(i)                                             \
+    mx = _mm512_max_epu32(mx, _mm512_abs_epi32(c##i##a));      \
+    mx = _mm512_max_epu32(mx, _mm512_abs_epi32(c##i##b));
+#define FXP_ROW(i)                                                                         \
+    if (_mm512_cmpgt_epu32_mask(_mm512_max_epu32(_mm512_abs_epi32(c##i##a),                \
+                                                 _mm512_abs_epi32(c##i##b)), thr))          \
+        rows |= 1 << (i);
+#define FXP_STEP(i)                                                   \
+    {                                                                 \
+        __m512i a = _mm512_set1_epi32((int)ap[i]);                    \
+        c##i##a = _mm512_add_epi32(c##i##a, _mm512_madd_epi16(a, b0)); \
+        c##i##b = _mm512_add_epi32(c##i##b, _mm512_madd_epi16(a, b1)); \
+    }
+#define FXP_STORE(i)                                        \
+    _mm512_storeu_si512((void *)(ct + (i) * ldc), c##i##a);   \
+    _mm512_storeu_si512((void *)(ct + (i) * ldc + 16), c##i##b);
+    FXP_ROWS12(FXP_LOAD)
+    const __m512i thr = _mm512_set1_epi32((int)thresh);
+    int rows = 0;
+    for (ptrdiff_t p0 = 0; p0 <= kp; p0 += group) {
+        __m512i mx = _mm512_setzero_si512();
+        FXP_ROWS12(FXP_MAX)
+        if (_mm512_cmpgt_epu32_mask(mx, thr)) {
+            FXP_ROWS12(FXP_ROW)
+        }
+        ptrdiff_t p1 = p0 + group < kp ? p0 + group : kp;
+        for (ptrdiff_t p = p0; p < p1; p++) {
+            __m512i b0 = _mm512_loadu_si512((const void *)bp);
+            __m512i b1 = _mm512_loadu_si512((const void *)(bp + 16));
+            FXP_ROWS12(FXP_STEP)
+            ap += 12;
+            bp += 32;
+        }
+    }
+    FXP_ROWS12(FXP_STORE)
+    return rows;
+#undef FXP_LOAD
+#undef FXP_MAX
+#undef FXP_ROW
+#undef FXP_STEP
+#undef FXP_STORE
+}
+#endif
+
+/* ct <-> the valid mr x nr corner of the int32 C tile (zero padding). */
+static void d1_load_tile(const int32_t *c, ptrdiff_t ldc, int32_t *ct, int nr_pad, int mr_pad,
+                         ptrdiff_t mr, ptrdiff_t nr)
+{
+    for (ptrdiff_t r = 0; r < mr_pad; r++)
+        for (ptrdiff_t q = 0; q < nr_pad; q++)
+            ct[r * nr_pad + q] = (r < mr && q < nr) ? c[r * ldc + q] : 0;
+}
+
+static void d1_store_tile(int32_t *c, ptrdiff_t ldc, const int32_t *ct, int nr_pad, ptrdiff_t mr, ptrdiff_t nr)
+{
+    for (ptrdiff_t r = 0; r < mr; r++)
+        for (ptrdiff_t q = 0; q < nr; q++)
+            c[r * ldc + q] = ct[r * nr_pad + q];
+}
+
+typedef struct {
+    int mr, nr;
+    ptrdiff_t group;          /* pairs between checkpoints */
+    uint32_t thresh;          /* largest |checkpoint| that proves the tile exact */
+    unsigned char *flags;     /* OUT: per (row, NB-column block), 1 = recompute exactly */
+} d1_plan;
+
+/* C (int32, m x n, stored in the first half of v->c) = A @ B in int32 lanes. */
+static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
+{
+    const int mr = pl->mr, nr = pl->nr;
+    const ptrdiff_t m = v->m, n = v->n, kpairs = (v->k + 1) / 2;
+    const ptrdiff_t nc_max = min_pd(NC_MAX, (n + nr - 1) / nr * nr);
+    const ptrdiff_t kc_max = min_pd(KC_PAIRS, kpairs);
+    const ptrdiff_t n_blocks = (n + NB - 1) / NB;
+    int32_t *c32 = (int32_t *)v->c;
+    /* enough row blocks for every thread */
+    ptrdiff_t mc = (m + nt - 1) / nt;
+    mc = min_pd(MC_MAX, (mc + mr - 1) / mr * mr);
+    int failed = 0;
+
+    if (kpairs == 0 || m == 0 || n == 0) {
+        memset(v->c, 0, sizeof(int64_t) * (size_t)(m * n));
+        return 0;
+    }
+    memset(c32, 0, sizeof(int32_t) * (size_t)(m * n));
+    uint32_t *bp = fxp_alloc(sizeof(uint32_t) * (size_t)(nc_max * kc_max));
+    if (!bp)
+        return -1;
+
+#pragma omp parallel num_threads(nt)
+    {
+        uint32_t *ap = fxp_alloc(sizeof(uint32_t) * (size_t)(mc * kc_max));
+        int32_t ct[12 * 32];
+        if (!ap) {
+#pragma omp atomic write
+            failed = 1;
+        }
+        /* Loop 5: columns of C and B, NC at a time. */
+        for (ptrdiff_t jc = 0; jc < n; jc += nc_max) {
+            ptrdiff_t nc = min_pd(nc_max, n - jc);
+            ptrdiff_t n_slivers = (nc + nr - 1) / nr;
+            /* Loop 4: the k dimension, KC pairs at a time, in order. */
+            for (ptrdiff_t pc = 0; pc < kpairs; pc += kc_max) {
+                ptrdiff_t kp = min_pd(kc_max, kpairs - pc);
+#pragma omp for schedule(static)
+                for (ptrdiff_t s = 0; s < n_slivers; s++)
+                    FXP_TYPED_SWITCH(v->b_type, d1_pack_b_sliver, v, jc + s * nr,
+                                     min_pd(nr, nc - s * nr), 2 * pc, kp, nr, bp + s * nr * kp)
+                /* Loop 3: rows of C and A, MC at a time; one block per thread. */
+#pragma omp for schedule(static)
+                for (ptrdiff_t ic = 0; ic < m; ic += mc) {
+                    ptrdiff_t mcur = min_pd(mc, m - ic);
+                    if (!ap)
+                        continue;
+                    FXP_TYPED_SWITCH(v->a_type, d1_pack_a, v, ic, mcur, 2 * pc, kp, mr, ap)
+                    /* Loop 2: NR columns; loop 1: MR rows; then the micro-kernel. */
+                    for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
+                        for (ptrdiff_t ir = 0; ir < mcur; ir += mr) {
+                            ptrdiff_t mv = min_pd(mr, mcur - ir), nv = min_pd(nr, nc - jr);
+                            int32_t *ctile = c32 + (ic + ir) * n + jc + jr;
+                            int over, blk = (int)((jc + jr) / NB);
+                            if (mv == mr && nv == nr) {
+                                over = ukr(kp, ap + ir * kp, bp + jr * kp, ctile, n, pl->group, pl->thresh);
+                            } else {  /* edge tile: through a zero-padded copy */
+                                d1_load_tile(ctile, n, ct, nr, mr, mv, nv);
+                                over = ukr(kp, ap + ir * kp, bp + jr * kp, ct, nr, pl->group, pl->thresh);
+                                d1_store_tile(ctile, n, ct, nr, mv, nv);
+                            }
+                            /* rows of one thread's MC block: no two threads write a flag */
+                            for (ptrdiff_t r = 0; over && r < mv; r++)
+                                if (over & (1 << r))
+                                    pl->flags[(ic + ir + r) * n_blocks + blk] = 1;
+                        }
+                    }
+                }
+            }
+        }
+        free(ap);
+    }
+    free(bp);
+    widen_in_place(v->c, m * n);
+    return failed ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Driver 2: one row x NB columns, whole K sequential                        */
+/* ------------------------------------------------------------------------ */
+
+enum { OP_PLAIN = 0, OP_SAT = 1, OP_SATF = 2, OP_WRAPC = 3, OP_WRAPF = 4 };
+
+/* Unclamped sum (wrapping in the lane width): safe tiles and uncounted wrap.
+ * Checkpoints as in the micro-kernels: returns 1 when some |partial sum|
+ * before a group of `group` products exceeded `thresh` (result unproven). */
+#define DEF_ROW_PLAIN(BITS, T, UT)                                                         \
+    FXP_INLINE int row_plain_##BITS(ptrdiff_t K, const int32_t *arow, const int32_t *bp,  \
+                                    T *out, ptrdiff_t group, UT thresh)                   \
+    {                                                                                      \
+        UT acc[NB], mx[NB];                                                                \
+        for (int j = 0; j < NB; j++)                                                       \
+            acc[j] = 0, mx[j] = 0;                                                         \
+        for (ptrdiff_t k0 = 0; k0 <= K; k0 += group) {                                     \
+            for (int j = 0; j < NB; j++) {                                                 \
+                UT x_ = (T)acc[j] < 0 ? (UT)0 - acc[j] : acc[j];                           \
+                mx[j] = x_ > mx[j] ? x_ : mx[j];                                           \
+            }                                                                              \
+            ptrdiff_t k1 = k0 + group < K ? k0 + group : K;                                \
+            for (ptrdiff_t k = k0; k < k1; k++) {                                          \
+                const UT a = (UT)(T)arow[k];                                               \
+                const int32_t *b = bp + k * NB;                                            \
+                if (!a)                                                                    \
+                    continue;                                                              \
+                for (int j = 0; j < NB; j++)                                               \
+                    acc[j] += a * (UT)(T)b[j];                                             \
+            }                                                                              \
+        }                                                                                  \
+        int over = 0;                                                                      \
+        for (int j = 0; j < NB; j++) {                                                     \
+            out[j] = (T)acc[j];                                                            \
+            over |= mx[j] > thresh;                                                        \
+        }                                                                                  \
+        return over;                                                                       \
+    }
+
+/* Bounded additions x + y -> x, recording overflow in h.  SAT/WRAPC: acc_bits
+ * below the lane width, so x + y cannot overflow the lane; SATF/WRAPF: acc_bits
+ * equal to the lane width, overflow detected from the signs. */
+#define ADD_SAT(T, UT, BITS, x, y, h)                          \
+    {                                                          \
+        T s_ = (x) + (y);                                      \
+        T c_ = s_ < lo ? lo : (s_ > hi ? hi : s_);             \
+        h |= s_ ^ c_;                                          \
+        x = c_;                                                \
+    }
+#define ADD_SATF(T, UT, BITS, x, y, h)                                 \
+    {                                                                  \
+        T s_ = (T)((UT)(x) + (UT)(y));                                 \
+        T o_ = (((x) ^ s_) & ((y) ^ s_)) >> (BITS - 1);                \
+        T sat_ = ((x) >> (BITS - 1)) ^ hi;                             \
+        h |= o_;                                                       \
+        x = (s_ & ~o_) | (sat_ & o_);                                  \
+    }
+#define ADD_WRAPC(T, UT, BITS, x, y, h)                        \
+    {                                                          \
+        T s_ = (x) + (y);                                      \
+        T c_ = (T)((UT)s_ << shift) >> shift;                  \
+        h |= s_ ^ c_;                                          \
+        x = c_;                                                \
+    }
+#define ADD_WRAPF(T, UT, BITS, x, y, h)                        \
+    {                                                          \
+        T s_ = (T)((UT)(x) + (UT)(y));                         \
+        h |= (((x) ^ s_) & ((y) ^ s_)) >> (BITS - 1);          \
+        x = s_;                                                \
+    }
+
+#define DEF_ROW_BOUNDED(BITS, T, UT, NAME, ADD)                                              \
+    FXP_INLINE int row_##NAME##_##BITS(ptrdiff_t K, ptrdiff_t chunk, const int32_t *arow,    \
+                                       const int32_t *bp, T lo, T hi, int shift, T *out)     \
+    {                                                                                        \
+        T total[NB], part[NB], hit[NB];                                                      \
+        (void)lo, (void)hi, (void)shift;                                                     \
+        for (int j = 0; j < NB; j++)                                                         \
+            total[j] = 0, hit[j] = 0;                                                        \
+        for (ptrdiff_t k0 = 0; k0 < K; k0 += chunk) {                                        \
+            ptrdiff_t k1 = k0 + chunk < K ? k0 + chunk : K;                                  \
+            for (int j = 0; j < NB; j++)                                                     \
+                part[j] = 0;                                                                 \
+            for (ptrdiff_t k = k0; k < k1; k++) {                                            \
+                const T a = (T)arow[k];                                                      \
+                const int32_t *b = bp + k * NB;                                              \
+                if (!a)                                                                      \
+                    continue;                                                                \
+                for (int j = 0; j < NB; j++) {                                               \
+                    T p_ = (T)((UT)a * (UT)(T)b[j]);                                         \
+                    ADD(T, UT, BITS, part[j], p_, hit[j])                                    \
+                }                                                                            \
+            }                                                                                \
+            for (int j = 0; j < NB; j++)                                                     \
+                ADD(T, UT, BITS, total[j], part[j], hit[j])                                  \
+        }                                                                                    \
+        int count = 0;                                                                       \
+        for (int j = 0; j < NB; j++) {                                                       \
+            out[j] = total[j];                                                               \
+            count += hit[j] != 0;                                                            \
+        }                                                                                    \
+        return count;                                                                        \
+    }
+
+DEF_ROW_PLAIN(32, int32_t, uint32_t)
+DEF_ROW_PLAIN(64, int64_t, uint64_t)
+DEF_ROW_BOUNDED(32, int32_t, uint32_t, sat, ADD_SAT)
+DEF_ROW_BOUNDED(32, int32_t, uint32_t, satf, ADD_SATF)
+DEF_ROW_BOUNDED(32, int32_t, uint32_t, wrapc, ADD_WRAPC)
+DEF_ROW_BOUNDED(32, int32_t, uint32_t, wrapf, ADD_WRAPF)
+DEF_ROW_BOUNDED(64, int64_t, uint64_t, sat, ADD_SAT)
+DEF_ROW_BOUNDED(64, int64_t, uint64_t, satf, ADD_SATF)
+DEF_ROW_BOUNDED(64, int64_t, uint64_t, wrapc, ADD_WRAPC)
+DEF_ROW_BOUNDED(64, int64_t, uint64_t, wrapf, ADD_WRAPF)
+
+typedef struct {
+    const mat_view *v;
+    const int32_t *bp;        /* packed B: [n_blocks][K][NB] */
+    const bound_data *bd;
+    const uint64_t *blk_colabs, *blk_colmax;
+    const unsigned char *mask; /* per (row, column block) task, or NULL for all */
+    int lane_bits;            /* 32 or 64 */
+    int op;                   /* OP_* used where the bound fails */
+    uint64_t plain_lim;       /* tile bound at or below which OP_PLAIN is exact */
+    ptrdiff_t group;          /* checkpoint spacing of the checked plain loop, 0: none */
+    uint64_t thresh;
+    int64_t lo, hi;
+    int shift;
+    ptrdiff_t chunk;
+} d2_ctx;
+
+#define DEF_D2_PACK(T)                                                                        \
+    static void d2_pack_b_##T(const mat_view *v, ptrdiff_t jb, int32_t *dst)                  \
+    {                                                                                         \
+        const T *b = (const T *)v->b;                                                         \
+        for (ptrdiff_t k = 0; k < v->k; k++)                                                  \
+            for (ptrdiff_t j = 0; j < NB; j++)                                                \
+                dst[k * NB + j] = jb * NB + j < v->n ? b[k * v->b_rs + (jb * NB + j) * v->b_cs] : 0; \
+    }                                                                                         \
+    static void d2_pack_row_##T(const mat_view *v, ptrdiff_t i, int32_t *arow)                \
+    {                                                                                         \
+        const T *a = (const T *)v->a;                                                         \
+        for (ptrdiff_t k = 0; k < v->k; k++)                                                  \
+            arow[k] = a[i * v->a_rs + k * v->a_cs];                                           \
+    }
+FXP_FOR_TYPES(DEF_D2_PACK)
+
+/* One task: output row i, column block jb.  Returns the bound-hit count.
+ * Order of attempts: the plain loop when the tile bound proves it exact, else
+ * the checked plain loop, else (or when a checkpoint fails) the bounded loop. */
+#define D2_BODY(BITS, T)                                                                      \
+    {                                                                                         \
+        T out[NB], lo = (T)x->lo, hi = (T)x->hi;                                              \
+        if (op == OP_PLAIN)                                                                   \
+            row_plain_##BITS(K, arow, bp, out, K ? K : 1, (T)-1);                             \
+        else if (x->group && !row_plain_##BITS(K, arow, bp, out, x->group, (T)x->thresh))     \
+            ;                                                                                 \
+        else if (op == OP_SAT)                                                                \
+            count = row_sat_##BITS(K, x->chunk, arow, bp, lo, hi, x->shift, out);             \
+        else if (op == OP_SATF)                                                               \
+            count = row_satf_##BITS(K, x->chunk, arow, bp, lo, hi, x->shift, out);            \
+        else if (op == OP_WRAPC)                                                              \
+            count = row_wrapc_##BITS(K, x->chunk, arow, bp, lo, hi, x->shift, out);           \
+        else                                                                                  \
+            count = row_wrapf_##BITS(K, x->chunk, arow, bp, lo, hi, x->shift, out);           \
+        for (ptrdiff_t j = 0; j < nb; j++)                                                    \
+            c[j] = out[j];                                                                    \
+    }
+
+#define DEF_D2_TASK(SUFFIX, TARGET)                                                           \
+    TARGET static int d2_task_##SUFFIX(const d2_ctx *x, ptrdiff_t i, ptrdiff_t jb,            \
+                                       int32_t *arow, ptrdiff_t *arow_i)                     \
+    {                                                                                        \
+        const mat_view *v = x->v;                                                            \
+        const ptrdiff_t K = v->k, j0 = jb * NB;                                              \
+        const ptrdiff_t nb = v->n - j0 < NB ? v->n - j0 : NB;                                \
+        const int32_t *bp = x->bp + jb * K * NB;                                             \
+        int64_t *c = v->c + i * v->n + j0;                                                   \
+        int count = 0, op = x->op;                                                           \
+        if (*arow_i != i) { /* consecutive tasks mostly share the row */                     \
+            FXP_TYPED_SWITCH(v->a_type, d2_pack_row, v, i, arow)                             \
+            *arow_i = i;                                                                     \
+        }                                                                                    \
+        if (op != OP_PLAIN && tile_bound(x->bd->rowabs[i], x->bd->rowmax[i],                 \
+                                         x->blk_colabs[jb], x->blk_colmax[jb]) <= x->plain_lim) \
+            op = OP_PLAIN;                                                                   \
+        if (x->lane_bits == 32)                                                              \
+            D2_BODY(32, int32_t)                                                             \
+        else                                                                                 \
+            D2_BODY(64, int64_t)                                                             \
+        return count;                                                                        \
+    }
+
+DEF_D2_TASK(portable, )
+#if FXP_X86
+DEF_D2_TASK(avx2, FXP_TARGET_AVX2)
+DEF_D2_TASK(avx512, FXP_TARGET_AVX512)
+#endif
+
+typedef int (*d2_task_fn)(const d2_ctx *, ptrdiff_t, ptrdiff_t, int32_t *, ptrdiff_t *);
+
+static int64_t d2_run(d2_ctx *x, int isa, int nt)
+{
+    const mat_view *v = x->v;
+    const ptrdiff_t K = v->k, n_blocks = (v->n + NB - 1) / NB, n_tasks = v->m * n_blocks;
+    d2_task_fn task = d2_task_portable;
+#if FXP_X86
+    if (isa >= 2)
+        task = d2_task_avx512;
+    else if (isa == 1)
+        task = d2_task_avx2;
+#endif
+    int32_t *bp = fxp_alloc(sizeof(int32_t) * (size_t)(n_blocks * (K ? K : 1) * NB));
+    uint64_t *blk = fxp_alloc(sizeof(uint64_t) * (size_t)(2 * n_blocks + 1));
+    int64_t count = 0;
+    int failed = 0;
+    if (!bp || !blk) {
+        free(bp);
+        free(blk);
+        return -1;
+    }
+    for (ptrdiff_t jb = 0; jb < n_blocks; jb++) {
+        ptrdiff_t hi_col = min_pd(v->n, (jb + 1) * NB);
+        blk[jb] = max_u64(x->bd->colabs, jb * NB, hi_col);
+        blk[n_blocks + jb] = max_u64(x->bd->colmax, jb * NB, hi_col);
+    }
+    x->blk_colabs = blk;
+    x->blk_colmax = blk + n_blocks;
+    x->bp = bp;
+#pragma omp parallel num_threads(nt) reduction(+ : count)
+    {
+        ptrdiff_t jb;
+#pragma omp for schedule(static)
+        for (jb = 0; jb < n_blocks; jb++) {
+            FXP_TYPED_SWITCH(v->b_type, d2_pack_b, v, jb, bp + jb * K * NB)
+        }
+        int32_t *arow = fxp_alloc(sizeof(int32_t) * (size_t)(K ? K : 1));
+        ptrdiff_t arow_i = -1;
+        if (!arow) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 4)
+        for (ptrdiff_t t = 0; t < n_tasks; t++) {
+            if (arow && (!x->mask || x->mask[t]))
+                count += task(x, t / n_blocks, t % n_blocks, arow, &arow_i);
+        }
+        free(arow);
+    }
+    free(bp);
+    free(blk);
+    return failed ? -1 : count;
+}
+
+/* Checkpoint spacing (in products) and threshold for lanes holding |s| <= lim:
+ * the largest power of two G <= 64 with G * maxprod <= lim / 2; 0 if none. */
+static ptrdiff_t check_group(uint64_t maxprod, uint64_t lim, uint64_t *thresh)
+{
+    ptrdiff_t g = 0;
+    for (ptrdiff_t t = 1; t <= 64; t *= 2)
+        if ((unsigned __int128)t * maxprod <= lim / 2)
+            g = t;
+    *thresh = g ? lim - (uint64_t)g * maxprod : 0;
+    return g;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry point                                                               */
+/* ------------------------------------------------------------------------ */
+
+static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int isa, int nt)
+{
+    const int acc_bits = g->acc_bits;
+    const uint64_t acc_hi = acc_bits >= 64 ? (uint64_t)INT64_MAX : (((uint64_t)1 << (acc_bits - 1)) - 1);
+    const uint64_t lim32 = acc_hi < (uint64_t)INT32_MAX ? acc_hi : (uint64_t)INT32_MAX;
+    const int both16 = fits_int16(v->a_type) && fits_int16(v->b_type);
+    const ptrdiff_t chunk = (g->chunk <= 0 || g->chunk >= v->k) ? v->k : g->chunk;
+    int64_t count = 0;
+
+    bounds_compute(v, bd, nt, isa);
+    const uint64_t max_rowabs = max_u64(bd->rowabs, 0, v->m), max_rowmax = max_u64(bd->rowmax, 0, v->m);
+    const uint64_t max_colabs = max_u64(bd->colabs, 0, v->n), max_colmax = max_u64(bd->colmax, 0, v->n);
+    const uint64_t gbound = tile_bound(max_rowabs, max_rowmax, max_colabs, max_colmax);
+    const uint64_t maxprod = tile_bound(max_rowmax, max_rowmax, max_colmax, max_colmax);
+    const int safe = gbound <= acc_hi;
+    const int fits32 = gbound <= (uint64_t)INT32_MAX;
+    const int wrap_free = g->wrap && !g->need_count;   /* order and hits irrelevant */
+    unsigned char *task_mask = NULL;
+
+    /* Driver 1 when order cannot matter or checkpoints can prove it (Design note). */
+    d1_plan pl = {6, 16, KC_PAIRS, UINT32_MAX, NULL};
+    int use_d1 = 0;
+    if (both16 && !g->force_row) {
+        uint64_t thresh;
+        ptrdiff_t group = check_group(maxprod, lim32, &thresh);
+        if ((safe && fits32) || (wrap_free && acc_bits <= 32)) {
+            use_d1 = 1;
+        } else if (group >= 2) {
+            use_d1 = 1;
+            pl.group = group / 2;
+            pl.thresh = (uint32_t)thresh;
+        }
+    }
+    if (use_d1) {
+        ukr_fn ukr = ukr_portable;
+#if FXP_X86
+        if (isa >= 2)
+            pl.mr = 12, pl.nr = 32, ukr = ukr_avx512;
+        else if (isa == 1)
+            ukr = ukr_avx2;
+#endif
+        const ptrdiff_t n_tasks = v->m * ((v->n + NB - 1) / NB);
+        pl.flags = calloc((size_t)n_tasks + 1, 1);
+        if (!pl.flags)
+            return -1;
+        g->path = FXP_PATH_BLIS16;
+        if (d1_run(v, ukr, &pl, nt) < 0) {
+            free(pl.flags);
+            return -1;
+        }
+        /* Rows whose checkpoints failed are recomputed by driver 2. */
+        task_mask = pl.flags;
+        if (!memchr(task_mask, 1, (size_t)n_tasks)) {
+            free(task_mask);
+            task_mask = NULL;
+        }
+    }
+    if (!use_d1 || task_mask) {
+        d2_ctx x;
+        memset(&x, 0, sizeof(x));
+        x.v = v;
+        x.bd = bd;
+        x.mask = task_mask;
+        x.lane_bits = (both16 && (acc_bits <= 32 || fits32)) ? 32 : 64;
+        x.lo = -(int64_t)acc_hi - 1;
+        x.hi = (int64_t)acc_hi;
+        x.shift = x.lane_bits - acc_bits;
+        x.chunk = chunk;
+        /* int32 lanes must also hold every partial sum of a plain tile */
+        x.plain_lim = x.lane_bits == 32 ? lim32 : acc_hi;
+        /* rows flagged by driver 1 already failed their checkpoints: go straight to
+         * the bounded loop */
+        x.group = task_mask ? 0 : check_group(maxprod, x.plain_lim, &x.thresh);
+        if (safe || wrap_free)
+            x.op = OP_PLAIN;
+        else if (g->wrap)
+            x.op = acc_bits == x.lane_bits ? OP_WRAPF : OP_WRAPC;
+        else
+            x.op = acc_bits == x.lane_bits ? OP_SATF : OP_SAT;
+        if (!use_d1)
+            g->path = x.lane_bits == 32 ? FXP_PATH_ROW32 : FXP_PATH_ROW64;
+        count = d2_run(&x, isa, nt);
+        free(task_mask);
+        if (count < 0)
+            return -1;
+    }
+    if (g->wrap && acc_bits < 64) {
+        /* Per-addition wrapping equals one final wrap to acc_bits. */
+        const int sh = 64 - acc_bits;
+        int64_t *c = v->c;
+        const ptrdiff_t size = v->m * v->n;
+        for (ptrdiff_t i = 0; i < size; i++)
+            c[i] = (int64_t)((uint64_t)c[i] << sh) >> sh;
+    }
+    return count;
+}
+
+int64_t fxp_gemm(fxp_gemm_args *g)
+{
+    const int best = fxp_gemm_best_isa();
+    const int isa = (g->isa < 0 || g->isa > best) ? best : g->isa;
+    int nt = g->n_threads < 1 ? 1 : g->n_threads;
+    const ptrdiff_t m = g->m, n = g->n;
+    int64_t total = 0;
+    bound_data bd;
+    uint64_t *buf;
+
+    if ((double)m * (double)n * (double)(g->k ? g->k : 1) < 65536.0)
+        nt = 1;  /* too little work to pay for a thread team */
+    buf = fxp_alloc(sizeof(uint64_t) * (size_t)(2 * m + 2 * n + 1));
+    if (!buf)
+        return -1;
+    bd.rowabs = buf;
+    bd.rowmax = buf + m;
+    bd.colabs = buf + 2 * m;
+    bd.colmax = buf + 2 * m + n;
+    for (ptrdiff_t t = 0; t < g->n_batch; t++) {
+        static const int size[] = {1, 1, 2, 2, 4};
+        mat_view v = {g->a + g->a_off[t] * size[g->a_type], g->b + g->b_off[t] * size[g->b_type],
+                      g->a_type, g->b_type, g->a_rs, g->a_cs, g->b_rs, g->b_cs,
+                      m, n, g->k, g->c + t * m * n};
+        int64_t c = gemm_one(g, &v, &bd, isa, nt);
+        if (c < 0) {
+            total = -1;
+            break;
+        }
+        total += c;
+    }
+    free(buf);
+    return total;
+}

@@ -1,0 +1,43 @@
+/* Bounded-accumulator integer GEMM: C[b] = A[b] @ B[b] with acc_bits-wide
+ * per-addition saturating or wrapping accumulation (see _gemm.c). */
+#ifndef FXP_GEMM_H
+#define FXP_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Operand element types (raw storage of an fxp.Format). */
+enum { FXP_I8 = 0, FXP_U8 = 1, FXP_I16 = 2, FXP_U16 = 3, FXP_I32 = 4 };
+
+/* Which kernel ran (for tests and benchmarks). */
+enum { FXP_PATH_NONE = 0, FXP_PATH_BLIS16 = 1, FXP_PATH_ROW32 = 2, FXP_PATH_ROW64 = 3 };
+
+typedef struct {
+    const char *a;              /* IN: operand A, element type a_type          */
+    int a_type;
+    ptrdiff_t a_rs, a_cs;       /* row / column strides of A, in elements      */
+    const ptrdiff_t *a_off;     /* per batch item: offset of A, in elements    */
+    const char *b;              /* IN: operand B                               */
+    int b_type;
+    ptrdiff_t b_rs, b_cs;
+    const ptrdiff_t *b_off;
+    int64_t *c;                 /* OUT: n_batch x m x n accumulators, C order  */
+    ptrdiff_t n_batch, m, n, k;
+    int acc_bits;               /* 2..64                                       */
+    int wrap;                   /* 0: saturate, 1: wrap                        */
+    ptrdiff_t chunk;            /* chunk length; >= k (or <= 0) means one level */
+    int need_count;             /* count bound hits also in wrap mode          */
+    int n_threads;
+    int isa;                    /* -1: best available; 0 portable, 1 avx2, 2 avx512 */
+    int force_row;              /* 1: never take the BLIS path (tests)         */
+    int path;                   /* OUT: FXP_PATH_* of the last batch item      */
+} fxp_gemm_args;
+
+/* Returns the number of outputs whose accumulation hit the bound (exact in
+ * saturate mode, and in wrap mode when need_count), or -1 when out of memory. */
+int64_t fxp_gemm(fxp_gemm_args *args);
+
+/* Best ISA level the running CPU supports (0, 1 or 2). */
+int fxp_gemm_best_isa(void);
+
+#endif
