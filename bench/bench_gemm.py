@@ -15,7 +15,7 @@ Cases (square n x n x n):
   output rounded to s16.12 (nearest even); no accumulator overflow occurs.
 * ``fxp16_sr``: the same with stochastic output rounding.
 * ``fxp8``: s8.6 operands uniform in [-2, 2), 32-bit saturating accumulator, output s8.6.
-* ``fxp16_sat_rows``: 12 % of the rows of A hold 7.99 and B is biased by +0.25, so those
+* ``fxp16_sat_rows``: 15 % of the rows of A hold 7.99 and B is biased by +0.25, so those
   rows' outputs saturate mid-sum (>= 10 % of all outputs).
 * ``fxp16_sat_scattered``: 35 % of the rows x 35 % of the columns (12 % of the outputs,
   spread over a third of the rows) saturate.
@@ -57,7 +57,7 @@ def operands(case, n, seed=0):
     a = rng.uniform(-1, 1, (n, n))
     b = rng.uniform(-1, 1, (n, n))
     if case == "fxp16_sat_rows":
-        a[rng.random(n) < 0.12] = 7.99
+        a[rng.random(n) < 0.15] = 7.99
         b += 0.25
     elif case == "fxp16_sat_scattered":
         a[rng.random(n) < 0.35] = 7.99

@@ -694,6 +694,7 @@ typedef struct {
     int64_t lo, hi;
     int shift;
     ptrdiff_t chunk;
+    int defer;                /* bounded int32 tasks go to sat4_avx512 (return -1) */
 } d2_ctx;
 
 #define DEF_D2_PACK(T)                                                                        \
@@ -722,6 +723,8 @@ FXP_FOR_TYPES(DEF_D2_PACK)
             row_plain_##BITS(K, arow, bp, out, K ? K : 1, (T)-1);                             \
         else if (x->group && !row_plain_##BITS(K, arow, bp, out, x->group, (T)x->thresh))     \
             ;                                                                                 \
+        else if (x->defer)                                                                    \
+            return -1; /* left to the four-row kernel */                                      \
         else if (op == OP_SAT)                                                                \
             count = row_sat_##BITS(K, x->chunk, arow, bp, lo, hi, x->shift, out);             \
         else if (op == OP_SATF)                                                               \
@@ -764,6 +767,102 @@ DEF_D2_TASK(avx2, FXP_TARGET_AVX2)
 DEF_D2_TASK(avx512, FXP_TARGET_AVX512)
 #endif
 
+
+#if FXP_X86
+/* Four output rows x 32 columns, whole K in order, per-addition saturation in
+ * int32 lanes (16-bit operands, no chunks): B is loaded once for four rows.
+ * a_r[k] & 0xffff broadcast as a dword times B's int16-valued dwords gives the
+ * exact product with one vpmaddwd.  full: acc_bits == 32 (overflow detected
+ * from the signs), else clamp to [lo, hi].  Returns per-row 32-bit hit masks. */
+FXP_TARGET_AVX512 static void sat4_avx512(ptrdiff_t K, const int32_t *arows, const int32_t *bp,
+                                          int32_t lo, int32_t hi, int full, int32_t *out,
+                                          uint32_t *hit_mask)
+{
+    const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+    const __m512i vmax = _mm512_set1_epi32(INT32_MAX), low16 = _mm512_set1_epi32(0xffff);
+    __m512i acc[4][2], hit[4][2];
+    for (int r = 0; r < 4; r++)
+        for (int h = 0; h < 2; h++)
+            acc[r][h] = _mm512_setzero_si512(), hit[r][h] = _mm512_setzero_si512();
+    for (ptrdiff_t k = 0; k < K; k++) {
+        const __m512i b0 = _mm512_loadu_si512((const void *)(bp + k * NB));
+        const __m512i b1 = _mm512_loadu_si512((const void *)(bp + k * NB + 16));
+        for (int r = 0; r < 4; r++) {
+            const __m512i a = _mm512_and_si512(_mm512_set1_epi32(arows[r * K + k]), low16);
+            for (int h = 0; h < 2; h++) {
+                const __m512i p = _mm512_madd_epi16(a, h ? b1 : b0);
+                const __m512i s = _mm512_add_epi32(acc[r][h], p);
+                if (full) {
+                    /* sign of (acc ^ s) & (p ^ s): the addition overflowed */
+                    const __m512i o = _mm512_ternarylogic_epi32(acc[r][h], p, s, 0x42);
+                    const __m512i sat = _mm512_xor_si512(_mm512_srai_epi32(acc[r][h], 31), vmax);
+                    acc[r][h] = _mm512_mask_mov_epi32(s, _mm512_movepi32_mask(o), sat);
+                    hit[r][h] = _mm512_or_si512(hit[r][h], o);
+                } else {
+                    const __m512i c = _mm512_min_epi32(_mm512_max_epi32(s, vlo), vhi);
+                    hit[r][h] = _mm512_ternarylogic_epi32(hit[r][h], s, c, 0xF6); /* |= s ^ c */
+                    acc[r][h] = c;
+                }
+            }
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        uint32_t m = 0;
+        for (int h = 0; h < 2; h++) {
+            _mm512_storeu_si512((void *)(out + r * 32 + h * 16), acc[r][h]);
+            __mmask16 nz = full ? _mm512_movepi32_mask(hit[r][h])
+                                : _mm512_test_epi32_mask(hit[r][h], hit[r][h]);
+            m |= (uint32_t)nz << (16 * h);
+        }
+        hit_mask[r] = m;
+    }
+}
+#endif
+
+/* Phase 2 of driver 2: the deferred (row, block) tasks, four rows of one block at
+ * a time.  `list` holds the deferred task indices sorted by (block, row), each
+ * block's run padded with -1 to a multiple of four. */
+static int64_t d2_run_quads(const d2_ctx *x, const ptrdiff_t *list, ptrdiff_t n_list,
+                            ptrdiff_t n_blocks, int32_t *arows)
+{
+    int64_t count = 0;
+#if FXP_X86
+    const mat_view *v = x->v;
+    const ptrdiff_t K = v->k;
+    ptrdiff_t g;
+#pragma omp for schedule(dynamic, 1)
+    for (g = 0; g < (n_list + 3) / 4; g++) {
+        const ptrdiff_t *q = list + 4 * g;
+        const ptrdiff_t jb = q[0] % n_blocks, j0 = jb * NB;
+        const ptrdiff_t nb = v->n - j0 < NB ? v->n - j0 : NB;
+        ptrdiff_t rows[4];
+        int n_rows = 0;
+        for (int r = 0; r < 4 && q[r] >= 0; r++)
+            rows[n_rows++] = q[r] / n_blocks;
+        for (int r = n_rows; r < 4; r++)
+            rows[r] = rows[n_rows - 1];      /* padding: recomputed, written twice */
+        for (int r = 0; r < 4; r++)
+            FXP_TYPED_SWITCH(v->a_type, d2_pack_row, v, rows[r], arows + r * K)
+        for (int h = 0; h < 2; h++) {
+            int32_t out[4 * 32];
+            uint32_t hits[4];
+            sat4_avx512(K, arows, x->bp + jb * K * NB + h * 32, (int32_t)x->lo, (int32_t)x->hi,
+                        x->op == OP_SATF, out, hits);
+            for (int r = 0; r < 4; r++) {
+                int64_t *c = v->c + rows[r] * v->n + j0 + h * 32;
+                for (ptrdiff_t j = 0; j < 32 && h * 32 + j < nb; j++)
+                    c[j] = out[r * 32 + j];
+                if (r < n_rows)
+                    count += __builtin_popcount(hits[r]);
+            }
+        }
+    }
+#else
+    (void)x, (void)list, (void)n_list, (void)n_blocks, (void)arows;
+#endif
+    return count;
+}
+
 typedef int (*d2_task_fn)(const d2_ctx *, ptrdiff_t, ptrdiff_t, int32_t *, ptrdiff_t *);
 
 static int64_t d2_run(d2_ctx *x, int isa, int nt)
@@ -781,9 +880,14 @@ static int64_t d2_run(d2_ctx *x, int isa, int nt)
     uint64_t *blk = fxp_alloc(sizeof(uint64_t) * (size_t)(2 * n_blocks + 1));
     int64_t count = 0;
     int failed = 0;
-    if (!bp || !blk) {
+    unsigned char *deferred = x->defer ? calloc((size_t)n_tasks + 1, 1) : NULL;
+    ptrdiff_t *list = x->defer ? fxp_alloc(sizeof(ptrdiff_t) * (size_t)(n_tasks + 4 * n_blocks)) : NULL;
+    ptrdiff_t n_list = 0;
+    if (!bp || !blk || (x->defer && (!deferred || !list))) {
         free(bp);
         free(blk);
+        free(deferred);
+        free(list);
         return -1;
     }
     for (ptrdiff_t jb = 0; jb < n_blocks; jb++) {
@@ -801,7 +905,7 @@ static int64_t d2_run(d2_ctx *x, int isa, int nt)
         for (jb = 0; jb < n_blocks; jb++) {
             FXP_TYPED_SWITCH(v->b_type, d2_pack_b, v, jb, bp + jb * K * NB)
         }
-        int32_t *arow = fxp_alloc(sizeof(int32_t) * (size_t)(K ? K : 1));
+        int32_t *arow = fxp_alloc(sizeof(int32_t) * (size_t)(4 * (K ? K : 1)));
         ptrdiff_t arow_i = -1;
         if (!arow) {
 #pragma omp atomic write
@@ -809,13 +913,34 @@ static int64_t d2_run(d2_ctx *x, int isa, int nt)
         }
 #pragma omp for schedule(dynamic, 4)
         for (ptrdiff_t t = 0; t < n_tasks; t++) {
-            if (arow && (!x->mask || x->mask[t]))
-                count += task(x, t / n_blocks, t % n_blocks, arow, &arow_i);
+            if (arow && (!x->mask || x->mask[t])) {
+                int c = task(x, t / n_blocks, t % n_blocks, arow, &arow_i);
+                if (c < 0)
+                    deferred[t] = 1;
+                else
+                    count += c;
+            }
+        }
+        if (x->defer) {
+#pragma omp single
+            {   /* deferred tasks in (block, row) order, so quads share a block */
+                for (ptrdiff_t jb = 0; jb < n_blocks; jb++) {
+                    for (ptrdiff_t i = 0; i < v->m; i++)
+                        if (deferred[i * n_blocks + jb])
+                            list[n_list++] = i * n_blocks + jb;
+                    while (n_list % 4)
+                        list[n_list++] = -1;   /* a quad never spans two blocks */
+                }
+            }
+            if (arow)
+                count += d2_run_quads(x, list, n_list, n_blocks, arow);
         }
         free(arow);
     }
     free(bp);
     free(blk);
+    free(deferred);
+    free(list);
     return failed ? -1 : count;
 }
 
@@ -914,6 +1039,8 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
             x.op = acc_bits == x.lane_bits ? OP_WRAPF : OP_WRAPC;
         else
             x.op = acc_bits == x.lane_bits ? OP_SATF : OP_SAT;
+        x.defer = FXP_X86 && isa >= 2 && x.lane_bits == 32 && chunk == v->k &&
+                  (x.op == OP_SAT || x.op == OP_SATF);
         if (!use_d1)
             g->path = x.lane_bits == 32 ? FXP_PATH_ROW32 : FXP_PATH_ROW64;
         count = d2_run(&x, isa, nt);

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Operand element types (raw storage of an fxp.Format). */
-enum { FXP_I8 = 0, FXP_U8 = 1, FXP_I16 = 2, FXP_U16 = 3, FXP_I32 = 4 };
+/* Operand element types: core's storage codes; the GEMM takes FXP_I8 .. FXP_I32. */
+#include "fxp_elementwise.h"
 
 /* Which kernel ran (for tests and benchmarks). */
 enum { FXP_PATH_NONE = 0, FXP_PATH_BLIS16 = 1, FXP_PATH_ROW32 = 2, FXP_PATH_ROW64 = 3 };
