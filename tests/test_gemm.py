@@ -278,3 +278,17 @@ def test_rounding_of_64_bit_accumulators():
                                            "saturate", None, key)
             np.testing.assert_array_equal(raw, ref)
             assert hits == 1 and n_over == ref_over
+
+
+@pytest.mark.parametrize("acc_bits", [24, 32])
+def test_four_row_kernel_many_blocks(acc_bits):
+    # most (row, block) tasks saturate: the four-row kernel takes them in (block, row) quads,
+    # padded at block ends; the rest stay on the single-row loops
+    rng = np.random.default_rng(acc_bits)
+    a = random_raw(rng, np.int16, (37, 300))
+    a[::5] //= 512                      # some rows never saturate
+    b = random_raw(rng, np.int16, (300, 150))
+    for isa in ISAS:
+        check(a, b, acc_bits, isa=isa)
+        check(a, b, acc_bits, isa=isa, force_row=True)
+        check(a, b, acc_bits, isa=isa, n_threads=2)
