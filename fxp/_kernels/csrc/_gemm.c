@@ -236,8 +236,12 @@ static uint64_t tile_bound(uint64_t rowabs, uint64_t rowmax, uint64_t colabs, ui
 /* ------------------------------------------------------------------------ */
 
 #define NB 64          /* driver-2 column block; driver-1 flags use the same blocks */
+#ifndef KC_PAIRS
 #define KC_PAIRS 192   /* K block, in pairs of k: B sliver KC x NR in L1 (24 KiB) */
+#endif
+#ifndef MC_MAX
 #define MC_MAX 144     /* A block MC x KC (multiple of 12 and 6) stays in L2 */
+#endif
 #define NC_MAX 3072    /* B block KC x NC stays in L3 */
 
 FXP_INLINE uint32_t pair16(int32_t lo, int32_t hi)
@@ -496,8 +500,11 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
     const ptrdiff_t kc_max = min_pd(KC_PAIRS, kpairs);
     const ptrdiff_t n_blocks = (n + NB - 1) / NB;
     int32_t *c32 = (int32_t *)v->c;
-    /* enough row blocks for every thread */
-    ptrdiff_t mc = (m + nt - 1) / nt;
+    /* row blocks of at most MC_MAX rows, their count a multiple of the thread count
+     * and their sizes nearly equal, so that threads get the same work */
+    ptrdiff_t n_mblocks = (m + MC_MAX - 1) / MC_MAX;
+    n_mblocks = (n_mblocks + nt - 1) / nt * nt;
+    ptrdiff_t mc = (m + n_mblocks - 1) / n_mblocks;
     mc = min_pd(MC_MAX, (mc + mr - 1) / mr * mr);
     int failed = 0;
 
