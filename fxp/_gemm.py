@@ -27,6 +27,7 @@ from ._context import record_overflows, resolve_modes, threads_for
 from ._format import Format, as_format
 from ._kernels import _elementwise, _gemm
 from ._modes import FxpOverflowError, Overflow, Rounding
+from ._threads import effective_n_threads
 from ._ops import OVERFLOW_CODES, ROUNDING_CODES
 from ._reference_gemm import ACC_BITS_RANGE
 from .random import draw_key
@@ -133,7 +134,7 @@ def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None
         acc_bits = exact_acc_bits(fa, fb, k)
     size = int(np.prod(np.broadcast_shapes(np.shape(a_raw)[:-2], np.shape(b_raw)[:-2]))) \
         * np.shape(a_raw)[-2] * np.shape(b_raw)[-1]
-    threads = threads_for(size * max(k, 1)) if n_threads is None else n_threads
+    threads = threads_for(size * max(k, 1)) if n_threads is None else effective_n_threads(n_threads)
     acc, hits, _ = accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow, chunk, threads)
     key = draw_key(rng) if rounding is Rounding.STOCHASTIC else 0
     raw, n_over = round_accumulators(acc, fa.frac_bits + fb.frac_bits, out_format, rounding,

@@ -246,6 +246,8 @@ def test_bad_operands():
         fxp.matmul(a, np.ones((3, 2)))
     with pytest.raises(ValueError, match="u32"):
         fxp.matmul(a, fxp.asarray(np.ones((3, 2)), "u32.4"))
+    with pytest.raises(ValueError, match="n_threads"):
+        fxp.matmul(a, a.T, n_threads=0)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True,
