@@ -108,7 +108,7 @@ class _limit_blas:
 @pytest.mark.parametrize("n_threads", _env_list("FXP_BENCH_THREADS", "1,2"))
 @pytest.mark.parametrize("n", _env_list("FXP_BENCH_SIZES", "256,512"))
 @pytest.mark.parametrize("case", CASES)
-def bench_gemm(benchmark, case, n, n_threads):
+def test_gemm(benchmark, case, n, n_threads):
     if case == "np_i64" and n > 1024:
         pytest.skip("numpy int64 matmul is not BLAS: minutes at this size")
     if case.startswith("fxp") and n <= 512:
