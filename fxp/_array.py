@@ -300,7 +300,7 @@ def _shift_count(k):
 
 
 def _plain_index(index):
-    """Turn FxpArray indices (e.g. from a computation) into plain ones."""
+    """Reject FxpArray indices (values or raws? ambiguous); others pass through to numpy."""
     if isinstance(index, FxpArray):
         raise TypeError("an FxpArray cannot be used as an index; use a bool or int ndarray")
     return index
@@ -333,10 +333,10 @@ def coerce_operands(a, b):
 
 
 def _coerce(x, like_fmt):
-    from ._functions import asarray
-    from ._rules import float_scalar_format, integer_format
     if isinstance(x, FxpArray):
         return x
+    from ._functions import asarray
+    from ._rules import float_scalar_format, integer_format
     if not _is_real(x) and not (isinstance(x, (list, tuple))):
         raise TypeError(f"cannot combine an FxpArray with {type(x).__name__}")
     arr = np.asarray(x)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numbers
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -101,12 +102,12 @@ class Format:
         """Integer bits, sign bit included (may be negative)."""
         return self.word_bits - self.frac_bits
 
-    @property
+    @cached_property
     def min_raw(self):
         """Smallest raw integer."""
         return -(1 << (self.word_bits - 1)) if self.signed else 0
 
-    @property
+    @cached_property
     def max_raw(self):
         """Largest raw integer."""
         return (1 << (self.word_bits - int(self.signed))) - 1
@@ -126,7 +127,7 @@ class Format:
         """Largest representable value."""
         return float(np.ldexp(float(self.max_raw), -self.frac_bits))
 
-    @property
+    @cached_property
     def dtype(self):
         """Storage dtype: the smallest of (u)int8/16/32 holding ``word_bits``."""
         for bits in (8, 16, 32):

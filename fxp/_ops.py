@@ -7,6 +7,8 @@ kernel cannot hold exactly fall back on :mod:`fxp._reference`, which follows the
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _reference
@@ -81,10 +83,9 @@ def _run(op, a, a_shift, b, b_shift, out, s, fmt, rounding, overflow, rng):
 
 
 def _operand(raw, shape):
-    raw = np.asarray(raw)
     if raw.size == 1:
         return _native(raw.reshape(1))
-    return _native(np.broadcast_to(raw, shape))
+    return _native(raw if raw.shape == shape else np.broadcast_to(raw, shape))
 
 
 def binary(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
@@ -92,8 +93,8 @@ def binary(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
     exact, then rounded once into ``fmt``; numpy broadcasting."""
     rounding, overflow = resolve_modes(rounding, overflow)
     a, b = np.asarray(a), np.asarray(b)
-    shape = np.broadcast_shapes(a.shape, b.shape)
-    size = int(np.prod(shape))
+    shape = a.shape if a.shape == b.shape else np.broadcast_shapes(a.shape, b.shape)
+    size = math.prod(shape)
     if op == "multiply":
         scale, da, db = fa + fb, 0, 0
         fits = not (a.dtype == np.uint32 and b.dtype == np.uint32)

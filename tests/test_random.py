@@ -85,3 +85,12 @@ def test_global_seed_and_rng_normalisation():
     assert fxp.random.draw_key(np.random.default_rng(0)) == fxp.random.draw_key(np.random.default_rng(0))
     with pytest.raises(TypeError, match="rng"):
         fxp.random.draw_key("abc")
+
+
+def test_seed_sequences_and_spawn():
+    ss = np.random.SeedSequence(4)
+    a = fxp.random.Xorshift(ss).random_raw(3)
+    b = fxp.random.Xorshift(np.random.SeedSequence(4)).random_raw(3)
+    np.testing.assert_array_equal(a, b)
+    children = np.random.Generator(fxp.random.Xorshift(1)).spawn(2)
+    assert children[0].random() != children[1].random()

@@ -27,10 +27,10 @@ cdef class Xorshift(BitGenerator):
 
     Parameters
     ----------
-    seed : int in [0, 2**64) or None
+    seed : int in [0, 2**64), numpy SeedSequence or None
         The state is two consecutive splitmix64 outputs of ``seed``, so it is
-        never all-zero.  ``None`` takes a seed from OS entropy (numpy's
-        ``SeedSequence``).
+        never all-zero.  ``None`` takes a seed from OS entropy, and a
+        ``SeedSequence`` gives one 64-bit word (so ``spawn`` works).
 
     Notes
     -----
@@ -48,13 +48,14 @@ cdef class Xorshift(BitGenerator):
     cdef fxp_stream_t rng_state
 
     def __init__(self, seed=None):
-        if seed is not None:
+        from_sequence = seed is None or isinstance(seed, np.random.SeedSequence)
+        if not from_sequence:
             if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-                raise TypeError(f"seed must be an int or None, got {seed!r}")
+                raise TypeError(f"seed must be an int, a numpy SeedSequence or None, got {seed!r}")
             if not 0 <= int(seed) < 2**64:
                 raise ValueError(f"seed must be in [0, 2**64), got {seed}")
         BitGenerator.__init__(self, seed)
-        if seed is None:
+        if from_sequence:
             seed = int(self._seed_seq.generate_state(1, np.uint64)[0])
         fxp_stream_seed(&self.rng_state, <uint64_t> int(seed))
         self._bitgen.state = <void *> &self.rng_state

@@ -1,9 +1,14 @@
 /* Chunk kernels of fxp_elementwise.h; included once per instruction set by _elementwise.c with
  * FXP_SFX (name suffix), FXP_TGT (a target attribute, or nothing) and FXP_BLOCK_FILL (an
- * implementation of fxp_rng_block_fill) defined.  n <= 1024. */
+ * implementation of fxp_rng_block_fill) defined, and optionally FXP_SR_QUANTIZE_FN (a
+ * variant's own stochastic quantize loop).  n <= 1024. */
 #define FXP_CAT2(a, b) a##b
 #define FXP_CAT(a, b) FXP_CAT2(a, b)
 #define FN(name) FXP_CAT(name, FXP_SFX)
+/* r[] is filled exactly when the mode reads it; gcc cannot see that through the switches */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 /* the chunk buffers and the output never overlap */
 #ifdef __GNUC__
 #define FXP_NO_ALIAS _Pragma("GCC ivdep")
@@ -148,28 +153,17 @@ FXP_TGT static int64_t FN(int_op_chunk)(const fxp_int_op_t *p, int64_t start, in
     double y = xv * scale; \
     y = (y == 0.0 && xv != 0.0) ? copysign(0x1p-1074, xv) : y;
 
-/* q[i] = stochastic rounding of x[i] * scale (an integral double); the variant may supply its
- * own implementation as FXP_SR_ROUND_FN (AVX-512 intrinsics), bit-identical to this loop. */
-#ifdef FXP_SR_ROUND_FN
-#define FXP_SR_ROUND FXP_SR_ROUND_FN
-#else
-FXP_TGT static void FN(sr_round)(const double *restrict x, double scale, const uint64_t *restrict r,
-                                 int64_t n, double *restrict q)
-{
-    for (int64_t i = 0; i < n; ++i) {
-        FXP_SCALED(i)
-        q[i] = fxp_round_double(y, FXP_STOCHASTIC, r[i]);
-    }
-}
-#define FXP_SR_ROUND FN(sr_round)
-#endif
-
 FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, int64_t n, int64_t counts[3])
 {
     const double *restrict x = p->x + start;
     const double scale = p->scale;
     uint64_t r[FXP_RNG_BLOCK];
-    if (p->mode == FXP_STOCHASTIC) FXP_BLOCK_FILL(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
+#ifdef FXP_SR_QUANTIZE_FN
+    const int need_r = p->mode == FXP_STOCHASTIC && p->ovf == FXP_WRAP;   /* the fn draws its own */
+#else
+    const int need_r = p->mode == FXP_STOCHASTIC;
+#endif
+    if (need_r) FXP_BLOCK_FILL(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
     int64_t over = 0, nan = 0, inf = 0;
     if (p->ovf == FXP_WRAP) {
         int64_t v[FXP_RNG_BLOCK];
@@ -209,14 +203,24 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
         case FXP_I32: FXP_Q(int32_t, int32_t, ROUND) \
         default: FXP_Q(uint32_t, int64_t, ROUND) \
         } break;
-        double q_sr[FXP_RNG_BLOCK];
-        if (p->mode == FXP_STOCHASTIC) FXP_SR_ROUND(x, scale, r, n, q_sr);
+#ifdef FXP_SR_QUANTIZE_FN
+        /* the variant's own stochastic loop (bit-identical; tested): round, count, clamp */
+        if (p->mode == FXP_STOCHASTIC) {
+            int64_t v[FXP_RNG_BLOCK];
+            int64_t local[3] = {0, 0, 0};
+            FXP_SR_QUANTIZE_FN(x, scale, p->key, (uint64_t)(start / FXP_RNG_BLOCK), n, lo, hi, v, local);
+            FN(round_narrow_store)(v, n, 0, 0, r, p->out, p->out_type, start, p->lo, p->hi, p->w, FXP_SATURATE);
+            over += local[0];
+            nan += local[1];
+            inf += local[2];
+        } else
+#endif
         switch (p->mode) {
         case FXP_NEAREST_EVEN: FXP_QT(fxp_round_double(y, FXP_NEAREST_EVEN, 0))
         case FXP_NEAREST_AWAY: FXP_QT(fxp_round_double(y, FXP_NEAREST_AWAY, 0))
         case FXP_FLOOR: FXP_QT(fxp_round_double(y, FXP_FLOOR, 0))
         case FXP_TOWARD_ZERO: FXP_QT(fxp_round_double(y, FXP_TOWARD_ZERO, 0))
-        default: FXP_QT(q_sr[i])
+        default: FXP_QT(fxp_round_double(y, FXP_STOCHASTIC, r[i]))
         }
 #undef FXP_QT
 #undef FXP_Q
@@ -227,7 +231,6 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
 }
 
 #undef FXP_SCALED
-#undef FXP_SR_ROUND
 #undef FN
 #undef FXP_NO_ALIAS
 #undef FXP_CAT
