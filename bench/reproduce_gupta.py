@@ -2,7 +2,7 @@
 
 Run the configurations (each is resumable: re-running continues from its checkpoint)::
 
-    python bench/reproduce_gupta.py run --runs-dir /work/runs/gupta --epochs 10 [--only mlp-sr14 ...]
+    python bench/reproduce_gupta.py run --runs-dir /work/runs/gupta --rounds 2,5,10 [--only mlp-sr14 ...]
 
 then build the table and the figure under docs/::
 
@@ -29,6 +29,8 @@ CONFIGS = {"mlp-float32": MLP + ["--precision", "float32"]}
 for _fl in (14, 10, 8):
     for _short, _mode in (("sr", "stochastic"), ("rn", "nearest_even")):
         CONFIGS[f"mlp-{_short}{_fl}"] = MLP + ["--word-bits", "16", "--frac-bits", str(_fl), "--rounding", _mode]
+# the <2,14> logits saturate (see the saturation report); the same run with the last layer's outputs in <6,10>
+CONFIGS["mlp-sr14-logits10"] = CONFIGS["mlp-sr14"] + ["--logits-frac-bits", "10"]
 CONFIGS["lenet-float32"] = ["--model", "lenet", "--precision", "float32"]
 CONFIGS["lenet-sr14"] = ["--model", "lenet", "--word-bits", "16", "--frac-bits", "14", "--rounding", "stochastic"]
 
@@ -42,16 +44,22 @@ def command(name, args):
 
 
 def run(args):
-    """Train the selected configurations one after the other (resuming finished epochs)."""
-    for name in args.only or CONFIGS:
-        argv = command(name, args)
-        out = Path(argv[argv.index("--out") + 1])
-        if (out / "checkpoint.pkl").is_file():
-            argv.append("--resume")
-        print(f"== {name}: fxp-train {' '.join(argv)}", flush=True)
-        start = time.perf_counter()
-        status = train_main(argv)
-        print(f"== {name}: exit {status} after {time.perf_counter() - start:.0f} s", flush=True)
+    """Train the selected configurations in rounds: every run to the first epoch count, then the next.
+
+    Runs resume from their checkpoints, so an interrupted sweep loses at most one epoch per run
+    and every configuration has results however early the sweep is stopped.
+    """
+    for target in args.rounds or [args.epochs]:
+        args.epochs = target
+        for name in args.only or CONFIGS:
+            argv = command(name, args)
+            out = Path(argv[argv.index("--out") + 1])
+            if (out / "checkpoint.pkl").is_file():
+                argv.append("--resume")
+            print(f"== {name}: fxp-train {' '.join(argv)}", flush=True)
+            start = time.perf_counter()
+            status = train_main(argv)
+            print(f"== {name}: exit {status} after {time.perf_counter() - start:.0f} s", flush=True)
 
 
 def _row(name, history):
@@ -101,6 +109,8 @@ def main(argv=None):
     p.add_argument("--runs-dir", default="runs/gupta")
     p.add_argument("--docs", default="docs")
     p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--rounds", type=lambda t: [int(e) for e in t.split(",")],
+                   help="epoch targets of successive rounds over the runs, e.g. 2,5,10 (default: --epochs)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--only", nargs="*", choices=list(CONFIGS))
     args = p.parse_args(argv)

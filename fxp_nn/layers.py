@@ -112,11 +112,11 @@ class Linear(_Weighted):
         y = num.matmul(x, self.weight.value, "activations", "forward")
         if self.bias is not None:
             y = num.add(y, self.bias.value, "activations")
-        self._x = x
+        self._x, self._y = x, y
         return y
 
     def backward(self, grad, num, need_input_grad=True):
-        g = num.to_role(grad, "errors")
+        g = num.block_outward(num.to_role(grad, "errors"), self._y)
         self.weight.grad = num.matmul(self._x.T, g, "weight_grads", "weight_grad")
         if self.bias is not None:
             self.bias.grad = num.sum_rows(g, "weight_grads").reshape(self.out_features)
@@ -172,11 +172,11 @@ class Conv2d(_Weighted):
         y = num.conv2d(x, self.weight.value, self.stride, self.padding, "activations")
         if self.bias is not None:
             y = num.add(y, self.bias.value.reshape(1, self.out_channels, 1, 1), "activations")
-        self._x = x
+        self._x, self._y = x, y
         return y
 
     def backward(self, grad, num, need_input_grad=True):
-        g = num.to_role(grad, "errors")
+        g = num.block_outward(num.to_role(grad, "errors"), self._y)
         w = self.weight.value
         self.weight.grad = num.conv2d_weight_grad(self._x, g, w.shape, self.stride, self.padding, "weight_grads")
         if self.bias is not None:

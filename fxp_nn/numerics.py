@@ -59,8 +59,8 @@ class Numerics:
 
     @staticmethod
     def to_float(x):
-        """Exact float64 values of ``x`` (floats or an FxpArray)."""
-        return np.asarray(x, dtype=np.float64)
+        """Float values of ``x``: exact float64 for an FxpArray, float arrays unchanged."""
+        return x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float64)
 
     def to_role(self, x, role):
         """Write ``x`` (floats or an FxpArray) in tensor role ``role``; a no-op if already there."""
@@ -78,6 +78,20 @@ class Numerics:
             )
         return self._counted(role, lambda: fxp.asarray(x, spec.fmt, rounding=spec.rounding,
                                                       overflow=spec.overflow, rng=self.rng))
+
+    def block_outward(self, grad, out):
+        """Zero the gradient entries that would push an already saturated output further out.
+
+        ``out`` is the layer's forward output and ``grad`` d(loss)/d(out) in the errors
+        role. A descent step moves ``out`` by ``-grad``; where ``out`` sits at the
+        format's max (min) and ``grad < 0`` (``> 0``), the true derivative of the clamp is
+        zero, while the opposite sign may still bring the value back into range.
+        """
+        if self.is_float or not self.policy.block_saturated_grads:
+            return grad
+        v, g = out.raw, grad.raw
+        blocked = ((v == out.fmt.max_raw) & (g < 0)) | ((v == out.fmt.min_raw) & (g > 0))
+        return fxp.from_raw(np.where(blocked, 0, g).astype(g.dtype), grad.fmt) if blocked.any() else grad
 
     # --- arithmetic -----------------------------------------------------------------------
     def matmul(self, a, b, role, gemm):
@@ -100,6 +114,21 @@ class Numerics:
             return a - b
         spec = self.policy.role(role)
         return self._counted(role, lambda: fxp.subtract(a, b, out_format=spec.fmt, rounding=spec.rounding,
+                                                        overflow=spec.overflow, rng=self.rng))
+
+    def scale(self, x, factor, role):
+        """``factor * x`` written in ``role`` with one rounding.
+
+        In fixed point ``factor`` is held with 31 significant bits (relative error
+        below 2**-31) and the product is exact before the rounding.
+        """
+        if self.is_float:
+            return x * x.dtype.type(factor)
+        spec = self.policy.role(role)
+        exponent = int(np.floor(np.log2(abs(factor))))
+        factor_fmt = fxp.Format(32, min(30 - exponent, 64))
+        f = fxp.asarray(np.array([factor], dtype=np.float64), factor_fmt)
+        return self._counted(role, lambda: fxp.multiply(x, f, out_format=spec.fmt, rounding=spec.rounding,
                                                         overflow=spec.overflow, rng=self.rng))
 
     def conv2d(self, x, w, stride, padding, role, gemm="forward"):

@@ -6,7 +6,8 @@ class SGD:
     """Mini-batch SGD with optional momentum and weight decay.
 
     The step ``u = lr * (grad + weight_decay * w)`` (plus ``momentum * u_prev``)
-    is computed from the exact values in float64, written once in the
+    is computed from the exact values (plain SGD: an exact fixed-point product with
+    ``lr``; with momentum or weight decay: in float64) and written once in the
     ``updates`` role (this is where round-to-nearest loses updates smaller than
     half an LSB and stochastic rounding keeps them in expectation), and then
     ``w - u`` is written in the parameter's role (saturating).
@@ -39,15 +40,20 @@ class SGD:
             for j, p in enumerate(layer.parameters()):
                 if p.grad is None:
                     continue
-                step = self.lr * num.to_float(p.grad)
-                if self.weight_decay:
-                    step += (self.lr * self.weight_decay) * num.to_float(p.value)
-                if self.momentum:
-                    previous = self.velocity.get((i, j))
-                    if previous is not None:
-                        step += self.momentum * num.to_float(previous)
-                update = num.to_role(step, "updates")
+                if self.weight_decay or self.momentum:
+                    update = num.to_role(self._step(num, p, self.velocity.get((i, j))), "updates")
+                else:
+                    update = num.scale(p.grad, self.lr, "updates")
                 if self.momentum:
                     self.velocity[(i, j)] = update
                 p.value = num.subtract(p.value, update, p.role)
                 p.grad = None
+
+    def _step(self, num, p, previous):
+        """``lr * (grad + weight_decay * w) + momentum * previous`` in float64 (exact inputs)."""
+        step = self.lr * num.to_float(p.grad)
+        if self.weight_decay:
+            step = step + (self.lr * self.weight_decay) * num.to_float(p.value)
+        if previous is not None:
+            step = step + self.momentum * num.to_float(previous)
+        return step

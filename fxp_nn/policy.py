@@ -102,6 +102,7 @@ class PrecisionPolicy:
     acc_bits: int | None = None
     acc_overflow: str = "saturate"
     gemm_accumulators: tuple = ()
+    block_saturated_grads: bool = True
     name: str = ""
 
     def __post_init__(self):

@@ -11,12 +11,14 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 import fxp
 
 from .data import DATASETS, load_dataset
 from .model import lenet, mlp
 from .optim import SGD
-from .policy import PrecisionPolicy
+from .policy import PrecisionPolicy, TensorPrecision
 from .training import CHECKPOINT, TrainingDiverged, train
 
 
@@ -36,6 +38,8 @@ def build_parser():
                    choices=[r.value for r in fxp.Rounding])
     p.add_argument("--overflow", default="saturate", choices=("saturate", "wrap"))
     p.add_argument("--acc-bits", type=int, help="accumulator bits of every GEMM (default: exact)")
+    p.add_argument("--logits-frac-bits", type=int,
+                   help="fraction bits of the last layer's outputs only (more integer bits for the logits)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--lr", type=float, default=0.01)
@@ -60,12 +64,14 @@ def build_model(args, data):
     """The model selected by ``--model``/``--hidden`` for ``data``'s input shape."""
     policy = policy_from_args(args)
     if args.model == "lenet":
-        return lenet(data.input_shape, data.n_classes, policy=policy, seed=args.seed)
-    n_in = 1
-    for d in data.input_shape:
-        n_in *= d
-    hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
-    return mlp([n_in, *hidden, data.n_classes], policy=policy, seed=args.seed)
+        model = lenet(data.input_shape, data.n_classes, policy=policy, seed=args.seed)
+    else:
+        hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
+        model = mlp([int(np.prod(data.input_shape)), *hidden, data.n_classes], policy=policy, seed=args.seed)
+    if args.logits_frac_bits is not None and not policy.is_float:
+        logits = TensorPrecision(fxp.Format(args.word_bits, args.logits_frac_bits), args.rounding, args.overflow)
+        model.layers[-1].policy = policy.replace(activations=logits, name=f"{policy}, logits {logits.fmt}")
+    return model
 
 
 def print_record(record):
@@ -84,7 +90,7 @@ def main(argv=None):
     if args.train_subset:
         data.x_train, data.y_train = data.x_train[:args.train_subset], data.y_train[:args.train_subset]
     model = build_model(args, data)
-    model.rng = None if model.policy.is_float else fxp.random.Xorshift(args.seed)
+    model.rng = fxp.random.Xorshift(args.seed)
     model.n_threads = args.threads
     optimizer = SGD(model, args.lr, args.momentum, args.weight_decay)
     print(f"{data.name} ({len(data.x_train)} train / {len(data.x_test)} test, from {data.source})")

@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from fxp_nn.data import DataError, DatasetNotFoundError, download, load_dataset, read_idx, write_idx
 
@@ -125,3 +126,17 @@ def test_digits_default():
     data = load_dataset("digits")
     assert data.input_shape == (1, 8, 8) and data.n_classes == 10
     assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), cut=st.integers(1, 200),
+       gz=st.booleans())
+def test_idx_round_trip_and_any_truncation_property(tmp_path_factory, shape, cut, gz):
+    path = tmp_path_factory.mktemp("idx") / ("a.idx.gz" if gz else "a.idx")
+    arr = np.arange(np.prod(shape), dtype=np.int16).reshape(shape) - 7
+    write_idx(path, arr)
+    np.testing.assert_array_equal(read_idx(path), arr)
+    raw = path.read_bytes()
+    path.write_bytes(raw[:max(0, len(raw) - cut)])
+    with pytest.raises(DataError, match=str(path.name)):
+        read_idx(path)

@@ -59,3 +59,15 @@ def test_cli_writes_metrics_and_plot(tmp_path, capsys):
                        "--lr", "0.1", "--out", str(out), "--no-progress"]) == 0
     assert "test error" in capsys.readouterr().out
     assert plot_runs([out, out], tmp_path / "fig.png", labels=["a", "b"]).exists()
+
+
+def test_cli_fixed_point_resume_matches_straight_run(tmp_path):
+    common = ["--hidden", "16", "--train-subset", "200", "--frac-bits", "10", "--rounding", "stochastic",
+              "--lr", "0.1", "--batch-size", "50", "--threads", "1", "--no-progress"]
+    assert train_main(common + ["--epochs", "2", "--out", str(tmp_path / "straight")]) == 0
+    assert train_main(common + ["--epochs", "1", "--out", str(tmp_path / "resumed")]) == 0
+    assert train_main(common + ["--epochs", "2", "--out", str(tmp_path / "resumed"), "--resume"]) == 0
+    straight = json.loads((tmp_path / "straight" / "metrics.json").read_text())
+    resumed = json.loads((tmp_path / "resumed" / "metrics.json").read_text())
+    for a, b in zip(straight, resumed):
+        assert (a["loss"], a["test_error"], a["saturation"]) == (b["loss"], b["test_error"], b["saturation"])
