@@ -67,9 +67,9 @@ def _validate_acc(acc_bits, acc_overflow, chunk):
 
 def _batch_view(raw, bshape):
     """Broadcast ``raw`` to ``bshape + raw.shape[-2:]`` (a view) and its per-item offsets."""
-    view = np.broadcast_to(raw, bshape + raw.shape[-2:])
     if not bshape:
-        return view, np.zeros(1, dtype=np.intp)
+        return raw, np.zeros(1, dtype=np.intp)
+    view = np.broadcast_to(raw, bshape + raw.shape[-2:])
     steps = np.array(view.strides[:-2], dtype=np.intp) // view.itemsize
     index = np.indices(bshape, dtype=np.intp).reshape(len(bshape), -1)
     return view, np.ascontiguousarray((index * steps[:, None]).sum(axis=0), dtype=np.intp)
