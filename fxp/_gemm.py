@@ -79,9 +79,10 @@ def accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow="saturate", chunk=None, 
                    isa=-1, force_row=False):
     """Bounded accumulation of raw operands of shapes (..., M, K) @ (..., K, N).
 
-    Returns ``(acc, hits, path)``: int64 accumulators of the broadcast shape
-    (..., M, N), the number of outputs that hit the accumulator bound, and the
-    kernel path used (for tests and benchmarks).
+    Returns ``(acc, hits, path)``: accumulators of the broadcast shape (..., M, N)
+    (int64, or int32 when the int32 kernel's results need no widening), the number
+    of outputs that hit the accumulator bound, and the kernel path used (for tests
+    and benchmarks).
     """
     a_raw = np.asarray(a_raw)
     b_raw = np.asarray(b_raw)
@@ -95,14 +96,16 @@ def accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow="saturate", chunk=None, 
     acc = np.empty((n_batch, m, n), dtype=np.int64)
     if n_batch == 0:
         return acc.reshape(bshape + (m, n)), 0, "none"
-    hits, path = _gemm.accumulate(a_view, b_view, a_off, b_off, acc, acc_bits,
-                                  acc_overflow == "wrap", chunk or 0, True, n_threads, isa,
-                                  force_row)
+    hits, path, is_int32 = _gemm.accumulate(a_view, b_view, a_off, b_off, acc, acc_bits,
+                                            acc_overflow == "wrap", chunk or 0, True, n_threads,
+                                            isa, force_row, True)
+    if is_int32:
+        acc = acc.reshape(-1).view(np.int32)[:m * n]
     return acc.reshape(bshape + (m, n)), hits, path
 
 
 def round_accumulators(acc, src_frac, out_format, rounding, overflow, key, n_threads):
-    """One rounding of int64 accumulators at scale ``2**-src_frac`` into ``out_format``.
+    """One rounding of integer accumulators at scale ``2**-src_frac`` into ``out_format``.
 
     Returns ``(raw, n_over)`` with ``raw`` of ``out_format.dtype`` and the shape of ``acc``.
     """

@@ -491,7 +491,8 @@ typedef struct {
     unsigned char *flags;     /* OUT: per (row, NB-column block), 1 = recompute exactly */
 } d1_plan;
 
-/* C (int32, m x n, stored in the first half of v->c) = A @ B in int32 lanes. */
+/* C (int32, m x n, stored in the first half of v->c) = A @ B in int32 lanes;
+ * the caller widens it to int64 (or hands the int32 values on). */
 static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
 {
     const int mr = pl->mr, nr = pl->nr;
@@ -568,7 +569,6 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
         free(ap);
     }
     free(bp);
-    widen_in_place(v->c, m * n);
     return failed ? -1 : 0;
 }
 
@@ -975,6 +975,7 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     const int both16 = fits_int16(v->a_type) && fits_int16(v->b_type);
     const ptrdiff_t chunk = (g->chunk <= 0 || g->chunk >= v->k) ? v->k : g->chunk;
     int64_t count = 0;
+    int int32_out = 0;
 
     bounds_compute(v, bd, nt, isa);
     const uint64_t max_rowabs = max_u64(bd->rowabs, 0, v->m), max_rowmax = max_u64(bd->rowmax, 0, v->m);
@@ -1023,6 +1024,11 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
             free(task_mask);
             task_mask = NULL;
         }
+        /* int32 results may stay int32 (saves a pass and half the output pages) */
+        if (task_mask || g->wrap || !g->out_int32)
+            widen_in_place(v->c, v->m * v->n);
+        else
+            int32_out = 1;
     }
     if (!use_d1 || task_mask) {
         d2_ctx x;
@@ -1055,6 +1061,7 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
         if (count < 0)
             return -1;
     }
+    g->out_int32 = int32_out;
     if (g->wrap && acc_bits < 64) {
         /* Per-addition wrapping equals one final wrap to acc_bits. */
         const int sh = 64 - acc_bits;
@@ -1085,7 +1092,11 @@ int64_t fxp_gemm(fxp_gemm_args *g)
     bd.rowmax = buf + m;
     bd.colabs = buf + 2 * m;
     bd.colmax = buf + 2 * m + n;
+    if (g->n_batch != 1)
+        g->out_int32 = 0;
+    const int allow_int32 = g->out_int32;
     for (ptrdiff_t t = 0; t < g->n_batch; t++) {
+        g->out_int32 = allow_int32;
         static const int size[] = {1, 1, 2, 2, 4};
         mat_view v = {g->a + g->a_off[t] * size[g->a_type], g->b + g->b_off[t] * size[g->b_type],
                       g->a_type, g->b_type, g->a_rs, g->a_cs, g->b_rs, g->b_cs,

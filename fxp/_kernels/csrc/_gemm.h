@@ -30,6 +30,8 @@ typedef struct {
     int n_threads;
     int isa;                    /* -1: best available; 0 portable, 1 avx2, 2 avx512 */
     int force_row;              /* 1: never take the BLIS path (tests)         */
+    int out_int32;              /* IN: 1 lets a one-item product leave C as int32
+                                 * (first half of c); OUT: whether it did       */
     int path;                   /* OUT: FXP_PATH_* of the last batch item      */
 } fxp_gemm_args;
 
