@@ -537,8 +537,9 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
                 for (ptrdiff_t s = 0; s < n_slivers; s++)
                     FXP_TYPED_SWITCH(v->b_type, d1_pack_b_sliver, v, jc + s * nr,
                                      min_pd(nr, nc - s * nr), 2 * pc, kp, nr, bp + s * nr * kp)
-                /* Loop 3: rows of C and A, MC at a time; one block per thread. */
-#pragma omp for schedule(static)
+                /* Loop 3: rows of C and A, MC at a time; dynamic, so that a thread
+                 * the OS preempts does not hold the others at the barrier */
+#pragma omp for schedule(dynamic, 1)
                 for (ptrdiff_t ic = 0; ic < m; ic += mc) {
                     ptrdiff_t mcur = min_pd(mc, m - ic);
                     if (!ap)
