@@ -250,45 +250,66 @@ FXP_INLINE uint32_t pair16(int32_t lo, int32_t hi)
 }
 
 /* Pack A[i0:i0+mc, k0:k0+2*kp] into MR-row panels of (a[i,2p], a[i,2p+1])
- * dwords, zero-padded to MR rows and to the K end. */
+ * dwords, zero-padded to MR rows and to the K end.  Rows lying wholly inside
+ * A take a branch-free loop (contiguous when A's rows are). */
 #define DEF_D1_PACK_A(T)                                                                      \
     static void d1_pack_a_##T(const mat_view *v, ptrdiff_t i0, ptrdiff_t mc, ptrdiff_t k0,     \
                               ptrdiff_t kp, int mr, uint32_t *ap)                             \
     {                                                                                         \
         const T *a = (const T *)v->a;                                                         \
-        const ptrdiff_t rs = v->a_rs, cs = v->a_cs;                                           \
+        const ptrdiff_t rs = v->a_rs, cs = v->a_cs, K = v->k;                                 \
+        const ptrdiff_t kp_full = k0 + 2 * kp <= K ? kp : (K - k0) / 2;                       \
         for (ptrdiff_t ir = 0; ir < mc; ir += mr) {                                           \
             uint32_t *dst = ap + ir * kp;                                                     \
             for (int r = 0; r < mr; r++) {                                                    \
                 const ptrdiff_t i = i0 + ir + r;                                              \
-                for (ptrdiff_t p = 0; p < kp; p++) {                                          \
-                    ptrdiff_t k = k0 + 2 * p;                                                 \
-                    int32_t lo = 0, hi = 0;                                                   \
-                    if (ir + r < mc) {                                                        \
-                        if (k < v->k) lo = a[i * rs + k * cs];                                \
-                        if (k + 1 < v->k) hi = a[i * rs + (k + 1) * cs];                      \
-                    }                                                                         \
-                    dst[p * mr + r] = pair16(lo, hi);                                         \
+                if (ir + r >= mc) {                                                           \
+                    for (ptrdiff_t p = 0; p < kp; p++)                                        \
+                        dst[p * mr + r] = 0;                                                  \
+                    continue;                                                                 \
+                }                                                                             \
+                const T *row = a + i * rs + k0 * cs;                                          \
+                if (cs == 1) {                                                                \
+                    for (ptrdiff_t p = 0; p < kp_full; p++)                                   \
+                        dst[p * mr + r] = pair16(row[2 * p], row[2 * p + 1]);                 \
+                } else {                                                                      \
+                    for (ptrdiff_t p = 0; p < kp_full; p++)                                   \
+                        dst[p * mr + r] = pair16(row[2 * p * cs], row[(2 * p + 1) * cs]);     \
+                }                                                                             \
+                for (ptrdiff_t p = kp_full; p < kp; p++) {                                    \
+                    const ptrdiff_t k = k0 + 2 * p;                                           \
+                    dst[p * mr + r] = pair16(k < K ? a[i * rs + k * cs] : 0,                  \
+                                             k + 1 < K ? a[i * rs + (k + 1) * cs] : 0);       \
                 }                                                                             \
             }                                                                                 \
         }                                                                                     \
     }
 FXP_FOR_TYPES(DEF_D1_PACK_A)
 
-/* Pack one NR-column sliver of B[k0:k0+2*kp, j0:j0+nr_valid]. */
+/* Pack one NR-column sliver of B[k0:k0+2*kp, j0:j0+nr_valid]; full slivers of
+ * a row-major B take a branch-free, vectorisable loop. */
 #define DEF_D1_PACK_B(T)                                                                      \
     static void d1_pack_b_sliver_##T(const mat_view *v, ptrdiff_t j0, ptrdiff_t nr_valid,     \
                                      ptrdiff_t k0, ptrdiff_t kp, int nr, uint32_t *bp)        \
     {                                                                                         \
         const T *b = (const T *)v->b;                                                         \
-        const ptrdiff_t rs = v->b_rs, cs = v->b_cs;                                           \
-        for (ptrdiff_t p = 0; p < kp; p++) {                                                  \
-            ptrdiff_t k = k0 + 2 * p;                                                         \
+        const ptrdiff_t rs = v->b_rs, cs = v->b_cs, K = v->k;                                 \
+        const ptrdiff_t kp_full = k0 + 2 * kp <= K ? kp : (K - k0) / 2;                       \
+        ptrdiff_t p = 0;                                                                      \
+        if (nr_valid == nr && cs == 1) {                                                      \
+            for (; p < kp_full; p++) {                                                        \
+                const T *r0 = b + (k0 + 2 * p) * rs + j0, *r1 = r0 + rs;                      \
+                for (int c = 0; c < nr; c++)                                                  \
+                    bp[p * nr + c] = pair16(r0[c], r1[c]);                                    \
+            }                                                                                 \
+        }                                                                                     \
+        for (; p < kp; p++) {                                                                 \
+            const ptrdiff_t k = k0 + 2 * p;                                                   \
             for (int c = 0; c < nr; c++) {                                                    \
                 int32_t lo = 0, hi = 0;                                                       \
                 if (c < nr_valid) {                                                           \
-                    if (k < v->k) lo = b[k * rs + (j0 + c) * cs];                             \
-                    if (k + 1 < v->k) hi = b[(k + 1) * rs + (j0 + c) * cs];                   \
+                    if (k < K) lo = b[k * rs + (j0 + c) * cs];                                \
+                    if (k + 1 < K) hi = b[(k + 1) * rs + (j0 + c) * cs];                      \
                 }                                                                             \
                 bp[p * nr + c] = pair16(lo, hi);                                              \
             }                                                                                 \
