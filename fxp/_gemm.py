@@ -27,9 +27,10 @@ from ._context import record_overflows, resolve_modes, threads_for
 from ._format import Format, as_format
 from ._kernels import _elementwise, _gemm
 from ._modes import FxpOverflowError, Overflow, Rounding
-from ._threads import effective_n_threads
 from ._ops import OVERFLOW_CODES, ROUNDING_CODES
 from ._reference_gemm import ACC_BITS_RANGE
+from ._threads import effective_n_threads
+from .analysis import worst_case_acc_bits
 from .random import draw_key
 
 
@@ -37,12 +38,6 @@ def default_out_format(fa, fb):
     """Result format when ``out_format`` is None: the wider word and the finer scale."""
     return Format(max(fa.word_bits, fb.word_bits), max(fa.frac_bits, fb.frac_bits),
                   fa.signed or fb.signed)
-
-
-def exact_acc_bits(fa, fb, k):
-    """Bits of a signed accumulator that can hold any sum of ``k`` products (capped at 64)."""
-    largest = max(abs(fa.min_raw), fa.max_raw) * max(abs(fb.min_raw), fb.max_raw)
-    return min(ACC_BITS_RANGE[1], max(ACC_BITS_RANGE[0], (max(k, 1) * largest).bit_length() + 1))
 
 
 def _check_operand_format(fmt):
@@ -133,8 +128,9 @@ def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None
     out_format = default_out_format(fa, fb) if out_format is None else as_format(out_format)
     rounding, overflow = resolve_modes(rounding, overflow)
     k = np.shape(a_raw)[-1]
-    if acc_bits is None:
-        acc_bits = exact_acc_bits(fa, fb, k)
+    if acc_bits is None:   # nothing can overflow (capped at 64 bits)
+        lo, hi = ACC_BITS_RANGE
+        acc_bits = min(hi, max(lo, worst_case_acc_bits(fa, fb, k)))
     size = int(np.prod(np.broadcast_shapes(np.shape(a_raw)[:-2], np.shape(b_raw)[:-2]))) \
         * np.shape(a_raw)[-2] * np.shape(b_raw)[-1]
     threads = threads_for(size * max(k, 1)) if n_threads is None else effective_n_threads(n_threads)

@@ -17,17 +17,23 @@
  *        is <= the accumulator's largest value and <= INT32_MAX: no partial
  *        sum of any output, in any order or chunking, can reach the bound; or
  *    (b) wrap mode with acc_bits <= 32: per-addition wrapping equals one wrap
- *        of the int32 (mod 2**32) sum, since addition mod 2**n is associative.
+ *        of the int32 (mod 2**32) sum, since addition mod 2**n is associative;
+ *    (c) otherwise with checkpoints: every G products (G * max|a*b| <= lim/2)
+ *        each |partial sum| is compared with lim - G * max|a*b|; a row whose
+ *        checkpoints all pass never reached the bound, so its int32 sum is the
+ *        sequential result; failing rows are recomputed by driver 2.
  * 2. ROW (d2_*): for one output row and a block of NB columns, the whole K
  *    loop runs sequentially, vectorised across the NB columns, in int32 lanes
  *    (int8/int16 operands, acc_bits <= 32) or int64 lanes.  Each (row, column
  *    block) task re-checks the bound with its own row and columns and, when it
- *    holds, takes the plain (unclamped) loop; otherwise the per-addition
- *    saturating or wrapping loop, which also records which outputs hit the
- *    bound.
+ *    holds, takes the plain (unclamped) loop, else a checked plain loop, else
+ *    the per-addition saturating or wrapping loop, which also records which
+ *    outputs hit the bound.  With AVX-512 and int32 lanes, saturating tasks are
+ *    queued and run four rows at a time (sat4_avx512).
  * Every path is exact integer arithmetic, so all paths, ISAs, thread counts
  * and block sizes give the same bits.  Extra memory: packing buffers only
- * (the output C is int64 and owned by the caller).
+ * (the accumulator array C is owned by the caller; driver 1 keeps int32 sums
+ * in its first half).
  *
  * Arithmetic: signed overflow is never relied on; wrapping sums use unsigned
  * types.  Right shifts of negative values are assumed arithmetic
