@@ -11,6 +11,8 @@ RESULTS = {}   # (case, impl) -> (median seconds, min seconds, elements)
 def record():
     """record(benchmark, case, impl, n): remember the median after the benchmark ran."""
     def _record(benchmark, case, impl, n):
+        if benchmark.stats is None:      # --benchmark-disable: a smoke run, nothing timed
+            return
         RESULTS[(case, impl)] = (benchmark.stats.stats.median, benchmark.stats.stats.min, n)
     return _record
 

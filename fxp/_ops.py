@@ -45,7 +45,8 @@ def _key(rounding, rng):
 def quantize(x, fmt, rounding=None, overflow=None, rng=None):
     """Round floats ``x`` (any real dtype, shape, strides) into raw values of ``fmt``."""
     rounding, overflow = resolve_modes(rounding, overflow)
-    x = _native(np.asarray(x, dtype=np.float64))
+    x = np.asarray(x)
+    x = _native(x if x.dtype == np.float32 else x.astype(np.float64, copy=False))
     out = np.empty(x.shape, dtype=fmt.dtype)
     n_over, n_nan, n_inf = _elementwise.quantize(
         x.reshape(-1), out.reshape(-1), fmt.frac_bits, ROUNDING_CODES[rounding],

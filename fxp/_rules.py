@@ -10,10 +10,12 @@ overflows.  Fraction bits are kept within [-64, 64] the same way.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from ._format import FRAC_BITS_RANGE, MAX_WORD_BITS, Format
 
 
+@lru_cache(maxsize=1024)
 def fit_format(word_bits, frac_bits, signed):
     """The exact format ``(word_bits, frac_bits)`` trimmed to at most 32 bits (MSBs kept)."""
     lo, hi = FRAC_BITS_RANGE
@@ -41,6 +43,7 @@ def _raw_range(fmt, frac_bits):
     return fmt.min_raw << shift, fmt.max_raw << shift
 
 
+@lru_cache(maxsize=1024)
 def add_format(fa, fb, subtract=False):
     """Exact format of ``a + b`` (or ``a - b``): the finer fraction, the range of all results."""
     frac = max(fa.frac_bits, fb.frac_bits)
@@ -50,17 +53,20 @@ def add_format(fa, fb, subtract=False):
     return range_format(alo + blo, ahi + bhi, frac)
 
 
+@lru_cache(maxsize=1024)
 def multiply_format(fa, fb):
     """Exact format of ``a * b``: fraction bits add; the range of all products."""
     corners = [x * y for x in (fa.min_raw, fa.max_raw) for y in (fb.min_raw, fb.max_raw)]
     return range_format(min(corners), max(corners), fa.frac_bits + fb.frac_bits)
 
 
+@lru_cache(maxsize=1024)
 def negative_format(fmt):
     """Exact format of ``-a`` and ``abs(a)`` (``-min`` needs one more bit when signed)."""
     return range_format(-fmt.max_raw, max(-fmt.min_raw, fmt.max_raw), fmt.frac_bits)
 
 
+@lru_cache(maxsize=1024)
 def sum_format(fmt, n):
     """Exact format of a sum of ``n`` elements (about ``log2(n)`` more integer bits)."""
     n = max(n, 1)

@@ -20,6 +20,14 @@ def test_quantize_equals_reference(data, fmt, rounding, overflow, seed):
     assert ((got.raw >= fmt.min_raw) & (got.raw <= fmt.max_raw)).all()
 
 
+@given(data=st.data(), fmt=formats(), rounding=st.sampled_from(ROUNDINGS))
+def test_quantize_float32_equals_float64_path(data, fmt, rounding):
+    with np.errstate(over="ignore"):
+        x = data.draw(float_arrays(fmt)).astype(np.float32)
+    got = fxp.asarray(x, fmt, rounding, rng=5)
+    np.testing.assert_array_equal(got.raw, fxp.asarray(x.astype(np.float64), fmt, rounding, rng=5).raw)
+
+
 @given(data=st.data(), fa=formats(), fb=formats(), fo=formats(),
        op=st.sampled_from(["add", "subtract", "multiply"]), rounding=st.sampled_from(ROUNDINGS),
        overflow=st.sampled_from(["saturate", "wrap"]))

@@ -33,6 +33,7 @@ cdef extern from "fxp_elementwise.h" nogil:
         uint64_t key
     ctypedef struct fxp_quantize_t:
         const double *x
+        const float *x32
         void *out
         int out_type
         double scale
@@ -104,18 +105,19 @@ def int_op(str op, cnp.ndarray a, int a_shift, cnp.ndarray b, int b_shift, cnp.n
 
 def quantize(cnp.ndarray x, cnp.ndarray out, int frac_bits, int mode, int ovf,
              int64_t lo, int64_t hi, int w, uint64_t key, int n_threads):
-    """out = narrow(round(x * 2**frac_bits)) for C-contiguous float64 ``x``.
+    """out = narrow(round(x * 2**frac_bits)) for C-contiguous float64 or float32 ``x``.
 
     Returns (out-of-range count incl. infinities, NaN count, infinity count).
     """
     cdef int64_t counts[3]
     cdef fxp_quantize_t p
-    if x.dtype != np.float64 or not x.flags.c_contiguous or x.size != out.size:
+    if x.dtype not in (np.float64, np.float32) or not x.flags.c_contiguous or x.size != out.size:
         raise ValueError("internal: bad quantize input")
     if out.dtype not in TYPE_CODES or out.dtype == np.int64 or not out.flags.c_contiguous:
         raise ValueError("internal: bad quantize output")
     counts[0] = counts[1] = counts[2] = 0
-    p.x = <const double *> cnp.PyArray_DATA(x)
+    p.x = <const double *> cnp.PyArray_DATA(x) if x.dtype == np.float64 else NULL
+    p.x32 = <const float *> cnp.PyArray_DATA(x) if x.dtype == np.float32 else NULL
     p.out = cnp.PyArray_DATA(out)
     p.out_type = TYPE_CODES[out.dtype]
     p.scale = ldexp(1.0, frac_bits)

@@ -36,6 +36,7 @@ typedef struct {
  * counts[1] += NaN, counts[2] += +-inf.  Under wrap, NaN/inf elements are left unspecified. */
 typedef struct {
     const double *x;
+    const float *x32;   /* float32 input instead of x when not NULL (widened per chunk, exact) */
     void *out; int out_type;
     double scale;   /* 2**frac_bits */
     int mode, ovf;

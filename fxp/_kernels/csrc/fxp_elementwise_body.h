@@ -155,7 +155,11 @@ FXP_TGT static int64_t FN(int_op_chunk)(const fxp_int_op_t *p, int64_t start, in
 
 FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, int64_t n, int64_t counts[3])
 {
-    const double *restrict x = p->x + start;
+    double widened[FXP_RNG_BLOCK];
+    if (p->x32) {
+        for (int64_t i = 0; i < n; ++i) widened[i] = (double)p->x32[start + i];
+    }
+    const double *restrict x = p->x32 ? widened : p->x + start;
     const double scale = p->scale;
     uint64_t r[FXP_RNG_BLOCK];
 #ifdef FXP_SR_QUANTIZE_FN
