@@ -1,7 +1,7 @@
 """Build script: compiles every Cython module under fxp/_kernels.
 
-Each ``fxp/_kernels/<name>.pyx`` becomes the extension ``fxp._kernels.<name>``;
-``<name>.pyx.tp`` files are expanded with Cython's Tempita first.  Flags:
+Each ``fxp/_kernels/<name>.pyx`` becomes the extension ``fxp._kernels.<name>``,
+linked with any hand-written C in ``fxp/_kernels/csrc/<name>*.c``.  Flags:
 ``-O3`` and OpenMP when a test compile shows the compiler supports it (the
 build falls back to serial kernels otherwise).  ``FXP_NATIVE=1`` adds
 ``-march=native`` for local tuning; it is never the default.
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 from Cython.Build import cythonize
-from Cython.Tempita import sub as tempita_sub
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
@@ -31,18 +30,7 @@ DIRECTIVES = dict(
 )
 
 
-def expand_templates():
-    """Write ``x.pyx`` from every ``x.pyx.tp`` (generated files are gitignored)."""
-    for template in KERNEL_DIR.glob("*.pyx.tp"):
-        target = template.with_suffix("")
-        text = tempita_sub(template.read_text())
-        header = f"# Generated from {template.name} by setup.py. Do not edit.\n"
-        if not target.exists() or target.read_text() != header + text:
-            target.write_text(header + text)
-
-
 def kernel_extensions():
-    expand_templates()
     extensions = []
     for pyx in sorted(KERNEL_DIR.glob("*.pyx")):
         name = "fxp._kernels." + pyx.stem

@@ -5,9 +5,9 @@ pytest-benchmark (short by default: sizes 256 and 512)::
     python -m pytest bench/bench_gemm.py --benchmark-only
     FXP_BENCH_SIZES=256,512,1024,2048 python -m pytest bench/bench_gemm.py --benchmark-only
 
-Report for docs/gemm.md (interleaved min-of-N timings, ratios to numpy float32, plot)::
+Report for docs/gemm.md (min-of-N timings, ratios to numpy float32, plot)::
 
-    python bench/bench_gemm.py --sizes 256 512 1024 2048 --threads 1 2 --plot docs/gemm.png
+    PYTHONPATH=. python bench/bench_gemm.py --sizes 256 512 1024 2048 --threads 1 2 --plot docs/gemm.png
 
 Cases (square n x n x n):
 
@@ -15,7 +15,7 @@ Cases (square n x n x n):
   output rounded to s16.12 (nearest even); no accumulator overflow occurs.
 * ``fxp16_sr``: the same with stochastic output rounding.
 * ``fxp8``: s8.6 operands uniform in [-2, 2), 32-bit saturating accumulator, output s8.6.
-* ``fxp16_sat_rows``: 12 % of the rows of A hold 7.99 and B is biased by +0.25, so those
+* ``fxp16_sat_rows``: 15 % of the rows of A hold 7.99 and B is biased by +0.25, so those
   rows' outputs saturate mid-sum (>= 10 % of all outputs).
 * ``fxp16_sat_scattered``: 35 % of the rows x 35 % of the columns (12 % of the outputs,
   spread over a third of the rows) saturate.
@@ -57,7 +57,7 @@ def operands(case, n, seed=0):
     a = rng.uniform(-1, 1, (n, n))
     b = rng.uniform(-1, 1, (n, n))
     if case == "fxp16_sat_rows":
-        a[rng.random(n) < 0.12] = 7.99
+        a[rng.random(n) < 0.15] = 7.99
         b += 0.25
     elif case == "fxp16_sat_scattered":
         a[rng.random(n) < 0.35] = 7.99
@@ -108,7 +108,7 @@ class _limit_blas:
 @pytest.mark.parametrize("n_threads", _env_list("FXP_BENCH_THREADS", "1,2"))
 @pytest.mark.parametrize("n", _env_list("FXP_BENCH_SIZES", "256,512"))
 @pytest.mark.parametrize("case", CASES)
-def bench_gemm(benchmark, case, n, n_threads):
+def test_gemm(benchmark, case, n, n_threads):
     if case == "np_i64" and n > 1024:
         pytest.skip("numpy int64 matmul is not BLAS: minutes at this size")
     if case.startswith("fxp") and n <= 512:
@@ -125,7 +125,14 @@ def bench_gemm(benchmark, case, n, n_threads):
 # --- report ----------------------------------------------------------------------------------
 
 def measure(sizes, threads, repeats):
-    """{threads: {n: {case: seconds}}}: min over interleaved repeats."""
+    """{threads: {n: {case: seconds}}}: min over repeats.
+
+    Each case runs its repeats back to back (after one warm-up call), in two passes over
+    the cases (forward, then backward) so that slow drifts of the machine's load hit every
+    case alike.  Repeats are not interleaved call by call: the idle worker threads of one
+    library (OpenBLAS, OpenMP) keep spinning for a while after its call and would steal
+    the cores from the other's threads.
+    """
     results = {}
     for t in threads:
         results[t] = {}
@@ -133,14 +140,15 @@ def measure(sizes, threads, repeats):
             cases = [c for c in CASES if not (c == "np_i64" and n > 1024)]
             calls = {c: make_call(c, n, t) for c in cases}
             best = {c: float("inf") for c in cases}
+            reps = repeats if n <= 1024 else max(2, repeats // 2)
             with _limit_blas(t):
-                for c in cases:
-                    calls[c]()   # warm-up
-                for _ in range(repeats if n <= 1024 else max(2, repeats // 2)):
-                    for c in cases:
-                        t0 = time.perf_counter()
-                        calls[c]()
-                        best[c] = min(best[c], time.perf_counter() - t0)
+                for order in (cases, cases[::-1]):
+                    for c in order:
+                        calls[c]()   # warm-up
+                        for _ in range(max(1, reps // 2)):
+                            t0 = time.perf_counter()
+                            calls[c]()
+                            best[c] = min(best[c], time.perf_counter() - t0)
             results[t][n] = best
             print(f"threads={t} n={n}: " + ", ".join(
                 f"{c} {n ** 3 / s / 1e9:.1f}" for c, s in best.items()) + " GMAC/s", flush=True)

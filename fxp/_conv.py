@@ -140,6 +140,9 @@ def conv2d_input_grad(grad_out, w, input_shape, stride=1, padding=0, dilation=1,
     (sh, sw), (ph, pw), (dh, dw) = _geometry(stride, padding, dilation)
     h, wd = tuple(input_shape)[-2:]
     c_out, c_in, kh, kw = w.shape
+    if len(tuple(input_shape)) == 4 and tuple(input_shape)[:2] != (grad_out.shape[0], c_in):
+        raise ValueError(f"conv2d_input_grad: input_shape {tuple(input_shape)} does not match "
+                         f"batch {grad_out.shape[0]} and weight channels {c_in}")
     n, go_c, ho, wo = grad_out.shape
     if go_c != c_out:
         raise ValueError(f"conv2d_input_grad: grad_out has {go_c} channels, weight has {c_out}")

@@ -29,6 +29,8 @@ from ._kernels import _elementwise, _gemm
 from ._modes import FxpOverflowError, Overflow, Rounding
 from ._ops import OVERFLOW_CODES, ROUNDING_CODES
 from ._reference_gemm import ACC_BITS_RANGE
+from ._threads import effective_n_threads
+from .analysis import worst_case_acc_bits
 from .random import draw_key
 
 
@@ -36,12 +38,6 @@ def default_out_format(fa, fb):
     """Result format when ``out_format`` is None: the wider word and the finer scale."""
     return Format(max(fa.word_bits, fb.word_bits), max(fa.frac_bits, fb.frac_bits),
                   fa.signed or fb.signed)
-
-
-def exact_acc_bits(fa, fb, k):
-    """Bits of a signed accumulator that can hold any sum of ``k`` products (capped at 64)."""
-    largest = max(abs(fa.min_raw), fa.max_raw) * max(abs(fb.min_raw), fb.max_raw)
-    return min(ACC_BITS_RANGE[1], max(ACC_BITS_RANGE[0], (max(k, 1) * largest).bit_length() + 1))
 
 
 def _check_operand_format(fmt):
@@ -66,9 +62,9 @@ def _validate_acc(acc_bits, acc_overflow, chunk):
 
 def _batch_view(raw, bshape):
     """Broadcast ``raw`` to ``bshape + raw.shape[-2:]`` (a view) and its per-item offsets."""
-    view = np.broadcast_to(raw, bshape + raw.shape[-2:])
     if not bshape:
-        return view, np.zeros(1, dtype=np.intp)
+        return raw, np.zeros(1, dtype=np.intp)
+    view = np.broadcast_to(raw, bshape + raw.shape[-2:])
     steps = np.array(view.strides[:-2], dtype=np.intp) // view.itemsize
     index = np.indices(bshape, dtype=np.intp).reshape(len(bshape), -1)
     return view, np.ascontiguousarray((index * steps[:, None]).sum(axis=0), dtype=np.intp)
@@ -78,9 +74,10 @@ def accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow="saturate", chunk=None, 
                    isa=-1, force_row=False):
     """Bounded accumulation of raw operands of shapes (..., M, K) @ (..., K, N).
 
-    Returns ``(acc, hits, path)``: int64 accumulators of the broadcast shape
-    (..., M, N), the number of outputs that hit the accumulator bound, and the
-    kernel path used (for tests and benchmarks).
+    Returns ``(acc, hits, path)``: accumulators of the broadcast shape (..., M, N)
+    (int64, or int32 when the int32 kernel's results need no widening), the number
+    of outputs that hit the accumulator bound, and the kernel path used (for tests
+    and benchmarks).
     """
     a_raw = np.asarray(a_raw)
     b_raw = np.asarray(b_raw)
@@ -94,14 +91,16 @@ def accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow="saturate", chunk=None, 
     acc = np.empty((n_batch, m, n), dtype=np.int64)
     if n_batch == 0:
         return acc.reshape(bshape + (m, n)), 0, "none"
-    hits, path = _gemm.accumulate(a_view, b_view, a_off, b_off, acc, acc_bits,
-                                  acc_overflow == "wrap", chunk or 0, True, n_threads, isa,
-                                  force_row)
+    hits, path, is_int32 = _gemm.accumulate(a_view, b_view, a_off, b_off, acc, acc_bits,
+                                            acc_overflow == "wrap", chunk or 0, True, n_threads,
+                                            isa, force_row, True)
+    if is_int32:
+        acc = acc.reshape(-1).view(np.int32)[:m * n]
     return acc.reshape(bshape + (m, n)), hits, path
 
 
 def round_accumulators(acc, src_frac, out_format, rounding, overflow, key, n_threads):
-    """One rounding of int64 accumulators at scale ``2**-src_frac`` into ``out_format``.
+    """One rounding of integer accumulators at scale ``2**-src_frac`` into ``out_format``.
 
     Returns ``(raw, n_over)`` with ``raw`` of ``out_format.dtype`` and the shape of ``acc``.
     """
@@ -129,11 +128,12 @@ def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None
     out_format = default_out_format(fa, fb) if out_format is None else as_format(out_format)
     rounding, overflow = resolve_modes(rounding, overflow)
     k = np.shape(a_raw)[-1]
-    if acc_bits is None:
-        acc_bits = exact_acc_bits(fa, fb, k)
+    if acc_bits is None:   # nothing can overflow (capped at 64 bits)
+        lo, hi = ACC_BITS_RANGE
+        acc_bits = min(hi, max(lo, worst_case_acc_bits(fa, fb, k)))
     size = int(np.prod(np.broadcast_shapes(np.shape(a_raw)[:-2], np.shape(b_raw)[:-2]))) \
         * np.shape(a_raw)[-2] * np.shape(b_raw)[-1]
-    threads = threads_for(size * max(k, 1)) if n_threads is None else n_threads
+    threads = threads_for(size * max(k, 1)) if n_threads is None else effective_n_threads(n_threads)
     acc, hits, _ = accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow, chunk, threads)
     key = draw_key(rng) if rounding is Rounding.STOCHASTIC else 0
     raw, n_over = round_accumulators(acc, fa.frac_bits + fb.frac_bits, out_format, rounding,

@@ -98,5 +98,7 @@ def test_conv_errors():
         fxp.conv2d(x[0], fxp.zeros((3, 2, 3, 3), fmt))
     with pytest.raises(ValueError, match="stride"):
         fxp.conv2d(x, fxp.zeros((3, 2, 3, 3), fmt), stride=0)
+    with pytest.raises(ValueError, match="input_shape"):
+        fxp.conv2d_input_grad(fxp.zeros((1, 3, 3, 3), fmt), fxp.zeros((3, 2, 3, 3), fmt), (1, 5, 5, 5))
     with pytest.raises(ValueError, match="spatial shape"):
         fxp.conv2d_input_grad(fxp.zeros((1, 3, 2, 2), fmt), fxp.zeros((3, 2, 3, 3), fmt), (5, 5))

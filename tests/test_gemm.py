@@ -246,6 +246,8 @@ def test_bad_operands():
         fxp.matmul(a, np.ones((3, 2)))
     with pytest.raises(ValueError, match="u32"):
         fxp.matmul(a, fxp.asarray(np.ones((3, 2)), "u32.4"))
+    with pytest.raises(ValueError, match="n_threads"):
+        fxp.matmul(a, a.T, n_threads=0)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True,
@@ -278,3 +280,43 @@ def test_rounding_of_64_bit_accumulators():
                                            "saturate", None, key)
             np.testing.assert_array_equal(raw, ref)
             assert hits == 1 and n_over == ref_over
+
+
+@pytest.mark.parametrize("acc_bits", [24, 32])
+def test_four_row_kernel_many_blocks(acc_bits):
+    # most (row, block) tasks saturate: the four-row kernel takes them in (block, row) quads,
+    # padded at block ends; the rest stay on the single-row loops
+    rng = np.random.default_rng(acc_bits)
+    a = random_raw(rng, np.int16, (37, 300))
+    a[::5] //= 512                      # some rows never saturate
+    b = random_raw(rng, np.int16, (300, 150))
+    for isa in ISAS:
+        check(a, b, acc_bits, isa=isa)
+        check(a, b, acc_bits, isa=isa, force_row=True)
+        check(a, b, acc_bits, isa=isa, n_threads=2)
+
+
+formats = st.builds(fxp.Format, st.integers(2, 16), st.integers(-4, 16), st.booleans())
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(fa=formats, fb=formats, out=st.builds(fxp.Format, st.integers(2, 32), st.integers(-8, 32)),
+       m=st.integers(1, 9), k=st.integers(0, 30), n=st.integers(1, 9),
+       rounding=st.sampled_from(ROUNDINGS), overflow=st.sampled_from(["saturate", "wrap"]),
+       acc_bits=st.one_of(st.none(), st.integers(2, 64)),
+       acc_overflow=st.sampled_from(["saturate", "wrap"]),
+       chunk=st.one_of(st.none(), st.integers(1, 12)), seed=st.integers(0, 2**32 - 1))
+def test_property_public_matmul_equals_reference(fa, fb, out, m, k, n, rounding, overflow, acc_bits,
+                                                 acc_overflow, chunk, seed):
+    rng = np.random.default_rng(seed)
+    a = fxp.from_raw(rng.integers(fa.min_raw, fa.max_raw + 1, (m, k)).astype(fa.dtype), fa)
+    b = fxp.from_raw(rng.integers(fb.min_raw, fb.max_raw + 1, (k, n)).astype(fb.dtype), fb)
+    got = fxp.matmul(a, b, out, rounding, overflow, acc_bits, acc_overflow, chunk,
+                     rng=Xorshift(seed), n_threads=1)
+    bits = acc_bits or fxp.analysis.worst_case_acc_bits(fa, fb, k)
+    key = draw_key(Xorshift(seed)) if rounding == "stochastic" else 0
+    ref, _ = gemm_reference(a.raw, fa, b.raw, fb, out, rounding, overflow, max(2, min(64, bits)),
+                            acc_overflow, chunk, key)
+    np.testing.assert_array_equal(got.raw, ref)
+    assert got.fmt == out

@@ -17,17 +17,23 @@
  *        is <= the accumulator's largest value and <= INT32_MAX: no partial
  *        sum of any output, in any order or chunking, can reach the bound; or
  *    (b) wrap mode with acc_bits <= 32: per-addition wrapping equals one wrap
- *        of the int32 (mod 2**32) sum, since addition mod 2**n is associative.
+ *        of the int32 (mod 2**32) sum, since addition mod 2**n is associative;
+ *    (c) otherwise with checkpoints: every G products (G * max|a*b| <= lim/2)
+ *        each |partial sum| is compared with lim - G * max|a*b|; a row whose
+ *        checkpoints all pass never reached the bound, so its int32 sum is the
+ *        sequential result; failing rows are recomputed by driver 2.
  * 2. ROW (d2_*): for one output row and a block of NB columns, the whole K
  *    loop runs sequentially, vectorised across the NB columns, in int32 lanes
  *    (int8/int16 operands, acc_bits <= 32) or int64 lanes.  Each (row, column
  *    block) task re-checks the bound with its own row and columns and, when it
- *    holds, takes the plain (unclamped) loop; otherwise the per-addition
- *    saturating or wrapping loop, which also records which outputs hit the
- *    bound.
+ *    holds, takes the plain (unclamped) loop, else a checked plain loop, else
+ *    the per-addition saturating or wrapping loop, which also records which
+ *    outputs hit the bound.  With AVX-512 and int32 lanes, saturating tasks are
+ *    queued and run four rows at a time (sat4_avx512).
  * Every path is exact integer arithmetic, so all paths, ISAs, thread counts
  * and block sizes give the same bits.  Extra memory: packing buffers only
- * (the output C is int64 and owned by the caller).
+ * (the accumulator array C is owned by the caller; driver 1 keeps int32 sums
+ * in its first half).
  *
  * Arithmetic: signed overflow is never relied on; wrapping sums use unsigned
  * types.  Right shifts of negative values are assumed arithmetic
@@ -236,8 +242,12 @@ static uint64_t tile_bound(uint64_t rowabs, uint64_t rowmax, uint64_t colabs, ui
 /* ------------------------------------------------------------------------ */
 
 #define NB 64          /* driver-2 column block; driver-1 flags use the same blocks */
+#ifndef KC_PAIRS
 #define KC_PAIRS 192   /* K block, in pairs of k: B sliver KC x NR in L1 (24 KiB) */
+#endif
+#ifndef MC_MAX
 #define MC_MAX 144     /* A block MC x KC (multiple of 12 and 6) stays in L2 */
+#endif
 #define NC_MAX 3072    /* B block KC x NC stays in L3 */
 
 FXP_INLINE uint32_t pair16(int32_t lo, int32_t hi)
@@ -246,45 +256,66 @@ FXP_INLINE uint32_t pair16(int32_t lo, int32_t hi)
 }
 
 /* Pack A[i0:i0+mc, k0:k0+2*kp] into MR-row panels of (a[i,2p], a[i,2p+1])
- * dwords, zero-padded to MR rows and to the K end. */
+ * dwords, zero-padded to MR rows and to the K end.  Rows lying wholly inside
+ * A take a branch-free loop (contiguous when A's rows are). */
 #define DEF_D1_PACK_A(T)                                                                      \
     static void d1_pack_a_##T(const mat_view *v, ptrdiff_t i0, ptrdiff_t mc, ptrdiff_t k0,     \
                               ptrdiff_t kp, int mr, uint32_t *ap)                             \
     {                                                                                         \
         const T *a = (const T *)v->a;                                                         \
-        const ptrdiff_t rs = v->a_rs, cs = v->a_cs;                                           \
+        const ptrdiff_t rs = v->a_rs, cs = v->a_cs, K = v->k;                                 \
+        const ptrdiff_t kp_full = k0 + 2 * kp <= K ? kp : (K - k0) / 2;                       \
         for (ptrdiff_t ir = 0; ir < mc; ir += mr) {                                           \
             uint32_t *dst = ap + ir * kp;                                                     \
             for (int r = 0; r < mr; r++) {                                                    \
                 const ptrdiff_t i = i0 + ir + r;                                              \
-                for (ptrdiff_t p = 0; p < kp; p++) {                                          \
-                    ptrdiff_t k = k0 + 2 * p;                                                 \
-                    int32_t lo = 0, hi = 0;                                                   \
-                    if (ir + r < mc) {                                                        \
-                        if (k < v->k) lo = a[i * rs + k * cs];                                \
-                        if (k + 1 < v->k) hi = a[i * rs + (k + 1) * cs];                      \
-                    }                                                                         \
-                    dst[p * mr + r] = pair16(lo, hi);                                         \
+                if (ir + r >= mc) {                                                           \
+                    for (ptrdiff_t p = 0; p < kp; p++)                                        \
+                        dst[p * mr + r] = 0;                                                  \
+                    continue;                                                                 \
+                }                                                                             \
+                const T *row = a + i * rs + k0 * cs;                                          \
+                if (cs == 1) {                                                                \
+                    for (ptrdiff_t p = 0; p < kp_full; p++)                                   \
+                        dst[p * mr + r] = pair16(row[2 * p], row[2 * p + 1]);                 \
+                } else {                                                                      \
+                    for (ptrdiff_t p = 0; p < kp_full; p++)                                   \
+                        dst[p * mr + r] = pair16(row[2 * p * cs], row[(2 * p + 1) * cs]);     \
+                }                                                                             \
+                for (ptrdiff_t p = kp_full; p < kp; p++) {                                    \
+                    const ptrdiff_t k = k0 + 2 * p;                                           \
+                    dst[p * mr + r] = pair16(k < K ? a[i * rs + k * cs] : 0,                  \
+                                             k + 1 < K ? a[i * rs + (k + 1) * cs] : 0);       \
                 }                                                                             \
             }                                                                                 \
         }                                                                                     \
     }
 FXP_FOR_TYPES(DEF_D1_PACK_A)
 
-/* Pack one NR-column sliver of B[k0:k0+2*kp, j0:j0+nr_valid]. */
+/* Pack one NR-column sliver of B[k0:k0+2*kp, j0:j0+nr_valid]; full slivers of
+ * a row-major B take a branch-free, vectorisable loop. */
 #define DEF_D1_PACK_B(T)                                                                      \
     static void d1_pack_b_sliver_##T(const mat_view *v, ptrdiff_t j0, ptrdiff_t nr_valid,     \
                                      ptrdiff_t k0, ptrdiff_t kp, int nr, uint32_t *bp)        \
     {                                                                                         \
         const T *b = (const T *)v->b;                                                         \
-        const ptrdiff_t rs = v->b_rs, cs = v->b_cs;                                           \
-        for (ptrdiff_t p = 0; p < kp; p++) {                                                  \
-            ptrdiff_t k = k0 + 2 * p;                                                         \
+        const ptrdiff_t rs = v->b_rs, cs = v->b_cs, K = v->k;                                 \
+        const ptrdiff_t kp_full = k0 + 2 * kp <= K ? kp : (K - k0) / 2;                       \
+        ptrdiff_t p = 0;                                                                      \
+        if (nr_valid == nr && cs == 1) {                                                      \
+            for (; p < kp_full; p++) {                                                        \
+                const T *r0 = b + (k0 + 2 * p) * rs + j0, *r1 = r0 + rs;                      \
+                for (int c = 0; c < nr; c++)                                                  \
+                    bp[p * nr + c] = pair16(r0[c], r1[c]);                                    \
+            }                                                                                 \
+        }                                                                                     \
+        for (; p < kp; p++) {                                                                 \
+            const ptrdiff_t k = k0 + 2 * p;                                                   \
             for (int c = 0; c < nr; c++) {                                                    \
                 int32_t lo = 0, hi = 0;                                                       \
                 if (c < nr_valid) {                                                           \
-                    if (k < v->k) lo = b[k * rs + (j0 + c) * cs];                             \
-                    if (k + 1 < v->k) hi = b[(k + 1) * rs + (j0 + c) * cs];                   \
+                    if (k < K) lo = b[k * rs + (j0 + c) * cs];                                \
+                    if (k + 1 < K) hi = b[(k + 1) * rs + (j0 + c) * cs];                      \
                 }                                                                             \
                 bp[p * nr + c] = pair16(lo, hi);                                              \
             }                                                                                 \
@@ -487,7 +518,8 @@ typedef struct {
     unsigned char *flags;     /* OUT: per (row, NB-column block), 1 = recompute exactly */
 } d1_plan;
 
-/* C (int32, m x n, stored in the first half of v->c) = A @ B in int32 lanes. */
+/* C (int32, m x n, stored in the first half of v->c) = A @ B in int32 lanes;
+ * the caller widens it to int64 (or hands the int32 values on). */
 static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
 {
     const int mr = pl->mr, nr = pl->nr;
@@ -496,8 +528,11 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
     const ptrdiff_t kc_max = min_pd(KC_PAIRS, kpairs);
     const ptrdiff_t n_blocks = (n + NB - 1) / NB;
     int32_t *c32 = (int32_t *)v->c;
-    /* enough row blocks for every thread */
-    ptrdiff_t mc = (m + nt - 1) / nt;
+    /* row blocks of at most MC_MAX rows, their count a multiple of the thread count
+     * and their sizes nearly equal, so that threads get the same work */
+    ptrdiff_t n_mblocks = (m + MC_MAX - 1) / MC_MAX;
+    n_mblocks = (n_mblocks + nt - 1) / nt * nt;
+    ptrdiff_t mc = (m + n_mblocks - 1) / n_mblocks;
     mc = min_pd(MC_MAX, (mc + mr - 1) / mr * mr);
     int failed = 0;
 
@@ -529,8 +564,9 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
                 for (ptrdiff_t s = 0; s < n_slivers; s++)
                     FXP_TYPED_SWITCH(v->b_type, d1_pack_b_sliver, v, jc + s * nr,
                                      min_pd(nr, nc - s * nr), 2 * pc, kp, nr, bp + s * nr * kp)
-                /* Loop 3: rows of C and A, MC at a time; one block per thread. */
-#pragma omp for schedule(static)
+                /* Loop 3: rows of C and A, MC at a time; dynamic, so that a thread
+                 * the OS preempts does not hold the others at the barrier */
+#pragma omp for schedule(dynamic, 1)
                 for (ptrdiff_t ic = 0; ic < m; ic += mc) {
                     ptrdiff_t mcur = min_pd(mc, m - ic);
                     if (!ap)
@@ -561,7 +597,6 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
         free(ap);
     }
     free(bp);
-    widen_in_place(v->c, m * n);
     return failed ? -1 : 0;
 }
 
@@ -694,6 +729,7 @@ typedef struct {
     int64_t lo, hi;
     int shift;
     ptrdiff_t chunk;
+    int defer;                /* bounded int32 tasks go to sat4_avx512 (return -1) */
 } d2_ctx;
 
 #define DEF_D2_PACK(T)                                                                        \
@@ -722,6 +758,8 @@ FXP_FOR_TYPES(DEF_D2_PACK)
             row_plain_##BITS(K, arow, bp, out, K ? K : 1, (T)-1);                             \
         else if (x->group && !row_plain_##BITS(K, arow, bp, out, x->group, (T)x->thresh))     \
             ;                                                                                 \
+        else if (x->defer)                                                                    \
+            return -1; /* left to the four-row kernel */                                      \
         else if (op == OP_SAT)                                                                \
             count = row_sat_##BITS(K, x->chunk, arow, bp, lo, hi, x->shift, out);             \
         else if (op == OP_SATF)                                                               \
@@ -764,6 +802,102 @@ DEF_D2_TASK(avx2, FXP_TARGET_AVX2)
 DEF_D2_TASK(avx512, FXP_TARGET_AVX512)
 #endif
 
+
+#if FXP_X86
+/* Four output rows x 32 columns, whole K in order, per-addition saturation in
+ * int32 lanes (16-bit operands, no chunks): B is loaded once for four rows.
+ * a_r[k] & 0xffff broadcast as a dword times B's int16-valued dwords gives the
+ * exact product with one vpmaddwd.  full: acc_bits == 32 (overflow detected
+ * from the signs), else clamp to [lo, hi].  Returns per-row 32-bit hit masks. */
+FXP_TARGET_AVX512 static void sat4_avx512(ptrdiff_t K, const int32_t *arows, const int32_t *bp,
+                                          int32_t lo, int32_t hi, int full, int32_t *out,
+                                          uint32_t *hit_mask)
+{
+    const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+    const __m512i vmax = _mm512_set1_epi32(INT32_MAX), low16 = _mm512_set1_epi32(0xffff);
+    __m512i acc[4][2], hit[4][2];
+    for (int r = 0; r < 4; r++)
+        for (int h = 0; h < 2; h++)
+            acc[r][h] = _mm512_setzero_si512(), hit[r][h] = _mm512_setzero_si512();
+    for (ptrdiff_t k = 0; k < K; k++) {
+        const __m512i b0 = _mm512_loadu_si512((const void *)(bp + k * NB));
+        const __m512i b1 = _mm512_loadu_si512((const void *)(bp + k * NB + 16));
+        for (int r = 0; r < 4; r++) {
+            const __m512i a = _mm512_and_si512(_mm512_set1_epi32(arows[r * K + k]), low16);
+            for (int h = 0; h < 2; h++) {
+                const __m512i p = _mm512_madd_epi16(a, h ? b1 : b0);
+                const __m512i s = _mm512_add_epi32(acc[r][h], p);
+                if (full) {
+                    /* sign of (acc ^ s) & (p ^ s): the addition overflowed */
+                    const __m512i o = _mm512_ternarylogic_epi32(acc[r][h], p, s, 0x42);
+                    const __m512i sat = _mm512_xor_si512(_mm512_srai_epi32(acc[r][h], 31), vmax);
+                    acc[r][h] = _mm512_mask_mov_epi32(s, _mm512_movepi32_mask(o), sat);
+                    hit[r][h] = _mm512_or_si512(hit[r][h], o);
+                } else {
+                    const __m512i c = _mm512_min_epi32(_mm512_max_epi32(s, vlo), vhi);
+                    hit[r][h] = _mm512_ternarylogic_epi32(hit[r][h], s, c, 0xF6); /* |= s ^ c */
+                    acc[r][h] = c;
+                }
+            }
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        uint32_t m = 0;
+        for (int h = 0; h < 2; h++) {
+            _mm512_storeu_si512((void *)(out + r * 32 + h * 16), acc[r][h]);
+            __mmask16 nz = full ? _mm512_movepi32_mask(hit[r][h])
+                                : _mm512_test_epi32_mask(hit[r][h], hit[r][h]);
+            m |= (uint32_t)nz << (16 * h);
+        }
+        hit_mask[r] = m;
+    }
+}
+#endif
+
+/* Phase 2 of driver 2: the deferred (row, block) tasks, four rows of one block at
+ * a time.  `list` holds the deferred task indices sorted by (block, row), each
+ * block's run padded with -1 to a multiple of four. */
+static int64_t d2_run_quads(const d2_ctx *x, const ptrdiff_t *list, ptrdiff_t n_list,
+                            ptrdiff_t n_blocks, int32_t *arows)
+{
+    int64_t count = 0;
+#if FXP_X86
+    const mat_view *v = x->v;
+    const ptrdiff_t K = v->k;
+    ptrdiff_t g;
+#pragma omp for schedule(dynamic, 1)
+    for (g = 0; g < (n_list + 3) / 4; g++) {
+        const ptrdiff_t *q = list + 4 * g;
+        const ptrdiff_t jb = q[0] % n_blocks, j0 = jb * NB;
+        const ptrdiff_t nb = v->n - j0 < NB ? v->n - j0 : NB;
+        ptrdiff_t rows[4];
+        int n_rows = 0;
+        for (int r = 0; r < 4 && q[r] >= 0; r++)
+            rows[n_rows++] = q[r] / n_blocks;
+        for (int r = n_rows; r < 4; r++)
+            rows[r] = rows[n_rows - 1];      /* padding: recomputed, written twice */
+        for (int r = 0; r < 4; r++)
+            FXP_TYPED_SWITCH(v->a_type, d2_pack_row, v, rows[r], arows + r * K)
+        for (int h = 0; h < 2; h++) {
+            int32_t out[4 * 32];
+            uint32_t hits[4];
+            sat4_avx512(K, arows, x->bp + jb * K * NB + h * 32, (int32_t)x->lo, (int32_t)x->hi,
+                        x->op == OP_SATF, out, hits);
+            for (int r = 0; r < 4; r++) {
+                int64_t *c = v->c + rows[r] * v->n + j0 + h * 32;
+                for (ptrdiff_t j = 0; j < 32 && h * 32 + j < nb; j++)
+                    c[j] = out[r * 32 + j];
+                if (r < n_rows)
+                    count += __builtin_popcount(hits[r]);
+            }
+        }
+    }
+#else
+    (void)x, (void)list, (void)n_list, (void)n_blocks, (void)arows;
+#endif
+    return count;
+}
+
 typedef int (*d2_task_fn)(const d2_ctx *, ptrdiff_t, ptrdiff_t, int32_t *, ptrdiff_t *);
 
 static int64_t d2_run(d2_ctx *x, int isa, int nt)
@@ -781,9 +915,14 @@ static int64_t d2_run(d2_ctx *x, int isa, int nt)
     uint64_t *blk = fxp_alloc(sizeof(uint64_t) * (size_t)(2 * n_blocks + 1));
     int64_t count = 0;
     int failed = 0;
-    if (!bp || !blk) {
+    unsigned char *deferred = x->defer ? calloc((size_t)n_tasks + 1, 1) : NULL;
+    ptrdiff_t *list = x->defer ? fxp_alloc(sizeof(ptrdiff_t) * (size_t)(n_tasks + 4 * n_blocks)) : NULL;
+    ptrdiff_t n_list = 0;
+    if (!bp || !blk || (x->defer && (!deferred || !list))) {
         free(bp);
         free(blk);
+        free(deferred);
+        free(list);
         return -1;
     }
     for (ptrdiff_t jb = 0; jb < n_blocks; jb++) {
@@ -801,7 +940,7 @@ static int64_t d2_run(d2_ctx *x, int isa, int nt)
         for (jb = 0; jb < n_blocks; jb++) {
             FXP_TYPED_SWITCH(v->b_type, d2_pack_b, v, jb, bp + jb * K * NB)
         }
-        int32_t *arow = fxp_alloc(sizeof(int32_t) * (size_t)(K ? K : 1));
+        int32_t *arow = fxp_alloc(sizeof(int32_t) * (size_t)(4 * (K ? K : 1)));
         ptrdiff_t arow_i = -1;
         if (!arow) {
 #pragma omp atomic write
@@ -809,13 +948,34 @@ static int64_t d2_run(d2_ctx *x, int isa, int nt)
         }
 #pragma omp for schedule(dynamic, 4)
         for (ptrdiff_t t = 0; t < n_tasks; t++) {
-            if (arow && (!x->mask || x->mask[t]))
-                count += task(x, t / n_blocks, t % n_blocks, arow, &arow_i);
+            if (arow && (!x->mask || x->mask[t])) {
+                int c = task(x, t / n_blocks, t % n_blocks, arow, &arow_i);
+                if (c < 0)
+                    deferred[t] = 1;
+                else
+                    count += c;
+            }
+        }
+        if (x->defer) {
+#pragma omp single
+            {   /* deferred tasks in (block, row) order, so quads share a block */
+                for (ptrdiff_t jb = 0; jb < n_blocks; jb++) {
+                    for (ptrdiff_t i = 0; i < v->m; i++)
+                        if (deferred[i * n_blocks + jb])
+                            list[n_list++] = i * n_blocks + jb;
+                    while (n_list % 4)
+                        list[n_list++] = -1;   /* a quad never spans two blocks */
+                }
+            }
+            if (arow)
+                count += d2_run_quads(x, list, n_list, n_blocks, arow);
         }
         free(arow);
     }
     free(bp);
     free(blk);
+    free(deferred);
+    free(list);
     return failed ? -1 : count;
 }
 
@@ -843,6 +1003,7 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     const int both16 = fits_int16(v->a_type) && fits_int16(v->b_type);
     const ptrdiff_t chunk = (g->chunk <= 0 || g->chunk >= v->k) ? v->k : g->chunk;
     int64_t count = 0;
+    int int32_out = 0;
 
     bounds_compute(v, bd, nt, isa);
     const uint64_t max_rowabs = max_u64(bd->rowabs, 0, v->m), max_rowmax = max_u64(bd->rowmax, 0, v->m);
@@ -891,6 +1052,11 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
             free(task_mask);
             task_mask = NULL;
         }
+        /* int32 results may stay int32 (saves a pass and half the output pages) */
+        if (task_mask || g->wrap || !g->out_int32)
+            widen_in_place(v->c, v->m * v->n);
+        else
+            int32_out = 1;
     }
     if (!use_d1 || task_mask) {
         d2_ctx x;
@@ -914,6 +1080,8 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
             x.op = acc_bits == x.lane_bits ? OP_WRAPF : OP_WRAPC;
         else
             x.op = acc_bits == x.lane_bits ? OP_SATF : OP_SAT;
+        x.defer = FXP_X86 && isa >= 2 && x.lane_bits == 32 && chunk == v->k &&
+                  (x.op == OP_SAT || x.op == OP_SATF);
         if (!use_d1)
             g->path = x.lane_bits == 32 ? FXP_PATH_ROW32 : FXP_PATH_ROW64;
         count = d2_run(&x, isa, nt);
@@ -921,6 +1089,7 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
         if (count < 0)
             return -1;
     }
+    g->out_int32 = int32_out;
     if (g->wrap && acc_bits < 64) {
         /* Per-addition wrapping equals one final wrap to acc_bits. */
         const int sh = 64 - acc_bits;
@@ -951,7 +1120,11 @@ int64_t fxp_gemm(fxp_gemm_args *g)
     bd.rowmax = buf + m;
     bd.colabs = buf + 2 * m;
     bd.colmax = buf + 2 * m + n;
+    if (g->n_batch != 1)
+        g->out_int32 = 0;
+    const int allow_int32 = g->out_int32;
     for (ptrdiff_t t = 0; t < g->n_batch; t++) {
+        g->out_int32 = allow_int32;
         static const int size[] = {1, 1, 2, 2, 4};
         mat_view v = {g->a + g->a_off[t] * size[g->a_type], g->b + g->b_off[t] * size[g->b_type],
                       g->a_type, g->b_type, g->a_rs, g->a_cs, g->b_rs, g->b_cs,

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Operand element types (raw storage of an fxp.Format). */
-enum { FXP_I8 = 0, FXP_U8 = 1, FXP_I16 = 2, FXP_U16 = 3, FXP_I32 = 4 };
+/* Operand element types: core's storage codes; the GEMM takes FXP_I8 .. FXP_I32. */
+#include "fxp_elementwise.h"
 
 /* Which kernel ran (for tests and benchmarks). */
 enum { FXP_PATH_NONE = 0, FXP_PATH_BLIS16 = 1, FXP_PATH_ROW32 = 2, FXP_PATH_ROW64 = 3 };
@@ -30,6 +30,8 @@ typedef struct {
     int n_threads;
     int isa;                    /* -1: best available; 0 portable, 1 avx2, 2 avx512 */
     int force_row;              /* 1: never take the BLIS path (tests)         */
+    int out_int32;              /* IN: 1 lets a one-item product leave C as int32
+                                 * (first half of c); OUT: whether it did       */
     int path;                   /* OUT: FXP_PATH_* of the last batch item      */
 } fxp_gemm_args;
 

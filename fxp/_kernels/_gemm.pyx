@@ -30,6 +30,7 @@ cdef extern from "_gemm.h":
         int n_threads
         int isa
         int force_row
+        int out_int32
         int path
     int64_t fxp_gemm(fxp_gemm_args *g) noexcept nogil
     int fxp_gemm_best_isa() noexcept nogil
@@ -63,11 +64,13 @@ def accumulate(cnp.ndarray a,                        # IN (..., M, K) integer ar
                const Py_ssize_t[::1] b_off,          # IN
                int64_t[:, :, ::1] out,               # OUT (batch, M, N) accumulators
                int acc_bits, bint wrap, Py_ssize_t chunk, bint need_count,
-               int n_threads, int isa=-1, bint force_row=False):
-    """Bounded accumulation of raw products; returns (hit count, path name).
+               int n_threads, int isa=-1, bint force_row=False, bint allow_int32=False):
+    """Bounded accumulation of raw products; returns (hit count, path name, int32).
 
     ``a`` and ``b`` may be any strided views; batch item ``t`` starts at
-    element offset ``a_off[t]`` / ``b_off[t]`` of their data pointers.
+    element offset ``a_off[t]`` / ``b_off[t]`` of their data pointers.  With
+    ``allow_int32`` a single product may leave its accumulators as int32 in the
+    first half of ``out`` (the third result says whether it did).
     """
     cdef fxp_gemm_args g
     cdef int64_t hits
@@ -95,12 +98,13 @@ def accumulate(cnp.ndarray a,                        # IN (..., M, K) integer ar
     g.n_threads = n_threads
     g.isa = isa
     g.force_row = force_row
+    g.out_int32 = allow_int32
     g.path = 0
     if out.size == 0:
-        return 0, PATH_NAMES[0]
+        return 0, PATH_NAMES[0], False
     with nogil:
         hits = fxp_gemm(&g)
     if hits < 0:
         raise MemoryError("fxp matmul: cannot allocate packing buffers")
-    return int(hits), PATH_NAMES[g.path]
+    return int(hits), PATH_NAMES[g.path], bool(g.out_int32)
 
