@@ -62,12 +62,15 @@ def run(args):
             print(f"== {name}: exit {status} after {time.perf_counter() - start:.0f} s", flush=True)
 
 
+MILESTONES = (1, 2, 5, 10, 15, 20)
+
+
 def _row(name, history):
-    best = min(history, key=lambda r: r["test_error"])
+    by_epoch = {r["epoch"]: r for r in history}
+    cells = [f"{100 * by_epoch[e]['test_error']:.2f}" if e in by_epoch else "-" for e in MILESTONES]
     last = history[-1]
-    return (f"| {name} | {len(history)} | {100 * last['train_error']:.2f} | {100 * last['test_error']:.2f} | "
-            f"{100 * best['test_error']:.2f} | {100 * last['max_saturation']:.3f} | "
-            f"{sum(r['time_s'] for r in history) / len(history):.0f} |")
+    return (f"| {name} | {len(history)} | " + " | ".join(cells) +
+            f" | {100 * last['max_saturation']:.2f} | {sum(r['time_s'] for r in history) / len(history):.0f} |")
 
 
 def report(args):
@@ -79,9 +82,9 @@ def report(args):
     if not found:
         sys.exit(f"no finished epochs under {base}")
     lines = [
-        f"| run | epochs done | train error % (last epoch, running) | test error % (last) | "
-        "test error % (best) | max saturated % (last epoch) | s/epoch |",
-        "|---|---|---|---|---|---|---|",
+        "| run | epochs done | " + " | ".join(f"test error % @{e}" for e in MILESTONES) +
+        " | max saturated % (last epoch) | s/epoch |",
+        "|---|---|" + "---|" * len(MILESTONES) + "---|---|",
     ]
     lines += [_row(name, history) for name, history in found.items()]
     figures = []
