@@ -3,7 +3,7 @@
 The public API is what this module exports (plus ``fxp.random``); everything under
 ``fxp._*`` is private.
 """
-from . import random
+from . import analysis, random
 from ._array import FxpArray
 from ._context import OverflowCount, Settings, config, count_overflows, get_config
 from ._conv import conv2d, conv2d_input_grad, conv2d_weight_grad
@@ -48,6 +48,7 @@ __all__ = [
     "Rounding",
     "Settings",
     "absolute",
+    "analysis",
     "add",
     "arange",
     "argmax",

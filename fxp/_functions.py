@@ -57,7 +57,7 @@ def asarray(x, fmt=None, rounding=None, overflow=None, rng=None):
         raise TypeError(f"cannot quantize {type(x).__name__} input: {exc}") from None
     kind = arr.dtype.kind
     if kind in "biu":
-        raw = arr.astype(np.int64) if kind == "b" or arr.dtype.itemsize < 8 else arr
+        raw = arr.astype(np.int8) if kind == "b" else arr
         return FxpArray(_ops.requantize(raw, 0, fmt, rounding, overflow, rng), fmt)
     if kind == "f":
         return FxpArray(_ops.quantize(arr, fmt, rounding, overflow, rng), fmt)

@@ -11,9 +11,10 @@ Semantics (normative reference: ``fxp/_reference_gemm.py`` then
 3. the accumulator is rounded once into ``out_format`` (any rounding mode) and saturated,
    wrapped or raised on per ``overflow``.
 
-Stochastic rounding draws one key from ``rng``; the output element with flat C-order index
-i of the (batch..., M, N) result takes core's elementwise word for index i, so results are
-identical for any thread count and any blocking of the kernel.
+The output rounding is core's elementwise requantize applied to the int64 accumulators:
+stochastic rounding draws one key from ``rng`` and the output element with flat C-order
+index i of the (batch..., M, N) result takes core's elementwise random word for index i,
+so results are identical for any thread count and any blocking of the kernel.
 """
 from __future__ import annotations
 
@@ -24,13 +25,11 @@ import numpy as np
 from ._array import FxpArray
 from ._context import record_overflows, resolve_modes, threads_for
 from ._format import Format, as_format
-from ._kernels import _gemm
+from ._kernels import _elementwise, _gemm
 from ._modes import FxpOverflowError, Overflow, Rounding
+from ._ops import OVERFLOW_CODES, ROUNDING_CODES
 from ._reference_gemm import ACC_BITS_RANGE
 from .random import draw_key
-
-ROUNDING_CODES = {mode: code for code, mode in enumerate(Rounding)}
-OVERFLOW_CODES = {mode: code for code, mode in enumerate(Overflow)}
 
 
 def default_out_format(fa, fb):
@@ -108,10 +107,11 @@ def round_accumulators(acc, src_frac, out_format, rounding, overflow, key, n_thr
     """
     out = np.empty(acc.shape, dtype=out_format.dtype)
     ovf = Overflow.SATURATE if overflow is Overflow.RAISE else overflow
-    n_over = _gemm.round_output(
-        np.ascontiguousarray(acc).reshape(-1), out.reshape(-1), src_frac - out_format.frac_bits,
-        ROUNDING_CODES[rounding], key, out_format.min_raw, out_format.max_raw,
-        out_format.word_bits, OVERFLOW_CODES[ovf], n_threads)
+    # core's elementwise requantize: the same rounding code and stochastic stream rule
+    n_over = _elementwise.int_op(
+        "copy", np.ascontiguousarray(acc), 0, acc, 0, out, src_frac - out_format.frac_bits,
+        ROUNDING_CODES[rounding], OVERFLOW_CODES[ovf], out_format.min_raw, out_format.max_raw,
+        out_format.word_bits, key, n_threads)
     return out, n_over
 
 

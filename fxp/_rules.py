@@ -1,7 +1,8 @@
 """Result-format rules: the format an operation returns when ``out_format`` is not given.
 
-Exact bit growth (as apytypes and MATLAB ``fi`` FullPrecision): the result format holds
-every possible exact result, so nothing rounds or overflows.  When that format would be
+Exact bit growth (as apytypes and MATLAB ``fi`` FullPrecision): the result format is the
+smallest one, at the finest fraction the exact result needs, whose range holds every
+possible exact result of the operand formats, so nothing rounds or overflows.  When that format would be
 wider than 32 bits, the 32 most significant bits are kept (MATLAB's KeepMSB): the fraction
 is shortened and the result rounds once with the current rounding mode, but never
 overflows.  Fraction bits are kept within [-64, 64] the same way.
@@ -27,45 +28,51 @@ def fit_format(word_bits, frac_bits, signed):
     return Format(word_bits, frac_bits, signed)
 
 
-def _int_bits_as_signed(fmt):
-    """Integer bits (sign included) a signed format needs to hold every value of ``fmt``."""
-    return fmt.int_bits + (0 if fmt.signed else 1)
+def range_format(lo_raw, hi_raw, frac_bits):
+    """Smallest format at ``frac_bits`` holding every raw integer in [lo_raw, hi_raw], trimmed."""
+    if lo_raw < 0:
+        word = max((-lo_raw - 1).bit_length(), hi_raw.bit_length()) + 1
+        return fit_format(word, frac_bits, True)
+    return fit_format(max(hi_raw.bit_length(), 1), frac_bits, False)
+
+
+def _raw_range(fmt, frac_bits):
+    shift = frac_bits - fmt.frac_bits
+    return fmt.min_raw << shift, fmt.max_raw << shift
 
 
 def add_format(fa, fb, subtract=False):
-    """Exact format of ``a + b`` (or ``a - b``): one more integer bit, the finer fraction."""
+    """Exact format of ``a + b`` (or ``a - b``): the finer fraction, the range of all results."""
     frac = max(fa.frac_bits, fb.frac_bits)
-    signed = fa.signed or fb.signed or subtract
-    if signed:
-        int_bits = max(_int_bits_as_signed(fa), _int_bits_as_signed(fb)) + 1
-    else:
-        int_bits = max(fa.int_bits, fb.int_bits) + 1
-    return fit_format(int_bits + frac, frac, signed)
+    (alo, ahi), (blo, bhi) = _raw_range(fa, frac), _raw_range(fb, frac)
+    if subtract:
+        return range_format(alo - bhi, ahi - blo, frac)
+    return range_format(alo + blo, ahi + bhi, frac)
 
 
 def multiply_format(fa, fb):
-    """Exact format of ``a * b``: word bits and fraction bits add."""
-    return fit_format(fa.word_bits + fb.word_bits, fa.frac_bits + fb.frac_bits, fa.signed or fb.signed)
+    """Exact format of ``a * b``: fraction bits add; the range of all products."""
+    corners = [x * y for x in (fa.min_raw, fa.max_raw) for y in (fb.min_raw, fb.max_raw)]
+    return range_format(min(corners), max(corners), fa.frac_bits + fb.frac_bits)
 
 
 def negative_format(fmt):
-    """Exact format of ``-a`` (and ``abs(a)``): signed, one more bit (``-min`` needs it)."""
-    return fit_format(fmt.word_bits + 1, fmt.frac_bits, True)
+    """Exact format of ``-a`` and ``abs(a)`` (``-min`` needs one more bit when signed)."""
+    return range_format(-fmt.max_raw, max(-fmt.min_raw, fmt.max_raw), fmt.frac_bits)
 
 
 def sum_format(fmt, n):
-    """Exact format of a sum of ``n`` elements: ``ceil(log2(n))`` more integer bits."""
-    grow = math.ceil(math.log2(n)) if n > 1 else 0
-    return fit_format(fmt.word_bits + grow, fmt.frac_bits, fmt.signed)
+    """Exact format of a sum of ``n`` elements (about ``log2(n)`` more integer bits)."""
+    n = max(n, 1)
+    return range_format(n * fmt.min_raw, n * fmt.max_raw, fmt.frac_bits)
 
 
 def common_format(formats):
     """Smallest format holding every value of each of ``formats`` (for concatenate / stack)."""
     formats = list(formats)
     frac = max(f.frac_bits for f in formats)
-    signed = any(f.signed for f in formats)
-    int_bits = max(_int_bits_as_signed(f) if signed else f.int_bits for f in formats)
-    return fit_format(int_bits + frac, frac, signed)
+    ranges = [_raw_range(f, frac) for f in formats]
+    return range_format(min(lo for lo, _ in ranges), max(hi for _, hi in ranges), frac)
 
 
 def integer_format(values):

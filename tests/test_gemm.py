@@ -262,3 +262,19 @@ def test_property_kernel_equals_reference(m, k, n, dt_a, dt_b, scale, acc_bits, 
     a = random_raw(rng, dt_a, (m, k), scale)
     b = random_raw(rng, dt_b, (k, n), scale)
     check(a, b, acc_bits, acc_overflow, chunk, force_row=force_row, isa=isa)
+
+
+def test_rounding_of_64_bit_accumulators():
+    # int32 extremes: products of 2**62, sums clamped at the int64 bounds
+    a = np.array([[-2**31, -2**31, 2**31 - 1, -2**31]], dtype=np.int32)
+    b = np.array([[-2**31], [-2**31], [2**31 - 1], [5]], dtype=np.int32)
+    fa = fb = fxp.Format(32, 20)
+    for out in (fxp.Format(32, 0), fxp.Format(32, -20), fxp.Format(16, 8)):
+        for rounding in ROUNDINGS:
+            raw, _, hits, n_over = gemm_raw(a, fa, b, fb, out, rounding, "saturate", 64,
+                                            rng=Xorshift(2), n_threads=1)
+            key = draw_key(Xorshift(2)) if rounding == "stochastic" else 0
+            ref, ref_over = gemm_reference(a, fa, b, fb, out, rounding, "saturate", 64,
+                                           "saturate", None, key)
+            np.testing.assert_array_equal(raw, ref)
+            assert hits == 1 and n_over == ref_over

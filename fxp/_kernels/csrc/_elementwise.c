@@ -41,8 +41,42 @@ static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64
 #include "fxp_elementwise_body.h"
 #undef FXP_SFX
 #undef FXP_TGT
+/* Stochastic rounding of x * scale (fxp_round_double's rule) with AVX-512: floor and the
+ * ceil-conversion use embedded rounding, the carry test is an unsigned compare. */
+__attribute__((target("arch=x86-64-v4")))
+static void sr_round_avx512(const double *x, double scale, const uint64_t *r, int64_t n, double *q)
+{
+    const __m512d vscale = _mm512_set1_pd(scale), zero = _mm512_setzero_pd();
+    const __m512d two64 = _mm512_set1_pd(0x1p64), minus_two64 = _mm512_set1_pd(-0x1p64);
+    const __m512d minus1 = _mm512_set1_pd(-1.0), one = _mm512_set1_pd(1.0);
+    const __m512i sign = _mm512_set1_epi64(INT64_MIN), tiny = _mm512_set1_epi64(1);  /* 2**-1074 */
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m512d xv = _mm512_loadu_pd(x + i);
+        __m512d y = _mm512_mul_pd(xv, vscale);
+        const __mmask8 under = _mm512_cmp_pd_mask(y, zero, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(xv, zero, _CMP_NEQ_UQ);
+        y = _mm512_mask_mov_pd(y, under, _mm512_castsi512_pd(
+                _mm512_or_si512(_mm512_and_si512(_mm512_castpd_si512(xv), sign), tiny)));
+        const __m512d fl = _mm512_roundscale_pd(y, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        __m512i F = _mm512_cvttpd_epu64(_mm512_mul_pd(_mm512_sub_pd(y, fl), two64));
+        const __mmask8 small = _mm512_cmp_pd_mask(fl, minus1, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(y, minus1, _CMP_NEQ_UQ);
+        const __m512i c = _mm512_cvt_roundpd_epu64(_mm512_mul_pd(y, minus_two64), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+        F = _mm512_mask_sub_epi64(F, small, _mm512_setzero_si512(), c);
+        const __m512i rv = _mm512_loadu_si512(r + i);
+        const __mmask8 carry = _mm512_cmp_epu64_mask(_mm512_add_epi64(rv, F), rv, _MM_CMPINT_LT);
+        _mm512_storeu_pd(q + i, _mm512_mask_add_pd(fl, carry, fl, one));
+    }
+    for (; i < n; ++i) {
+        const double xv = x[i];
+        double y = xv * scale;
+        y = (y == 0.0 && xv != 0.0) ? copysign(0x1p-1074, xv) : y;
+        q[i] = fxp_round_double(y, FXP_STOCHASTIC, r[i]);
+    }
+}
+
 #undef FXP_BLOCK_FILL
 #define FXP_BLOCK_FILL block_fill_avx512
+#define FXP_SR_ROUND_FN sr_round_avx512
 #define FXP_SFX _avx512
 #define FXP_TGT __attribute__((target("arch=x86-64-v4")))
 #include "fxp_elementwise_body.h"

@@ -736,7 +736,7 @@ FXP_FOR_TYPES(DEF_D2_PACK)
 
 #define DEF_D2_TASK(SUFFIX, TARGET)                                                           \
     TARGET static int d2_task_##SUFFIX(const d2_ctx *x, ptrdiff_t i, ptrdiff_t jb,            \
-                                       int32_t *arow)                                        \
+                                       int32_t *arow, ptrdiff_t *arow_i)                     \
     {                                                                                        \
         const mat_view *v = x->v;                                                            \
         const ptrdiff_t K = v->k, j0 = jb * NB;                                              \
@@ -744,7 +744,10 @@ FXP_FOR_TYPES(DEF_D2_PACK)
         const int32_t *bp = x->bp + jb * K * NB;                                             \
         int64_t *c = v->c + i * v->n + j0;                                                   \
         int count = 0, op = x->op;                                                           \
-        FXP_TYPED_SWITCH(v->a_type, d2_pack_row, v, i, arow)                                 \
+        if (*arow_i != i) { /* consecutive tasks mostly share the row */                     \
+            FXP_TYPED_SWITCH(v->a_type, d2_pack_row, v, i, arow)                             \
+            *arow_i = i;                                                                     \
+        }                                                                                    \
         if (op != OP_PLAIN && tile_bound(x->bd->rowabs[i], x->bd->rowmax[i],                 \
                                          x->blk_colabs[jb], x->blk_colmax[jb]) <= x->plain_lim) \
             op = OP_PLAIN;                                                                   \
@@ -761,7 +764,7 @@ DEF_D2_TASK(avx2, FXP_TARGET_AVX2)
 DEF_D2_TASK(avx512, FXP_TARGET_AVX512)
 #endif
 
-typedef int (*d2_task_fn)(const d2_ctx *, ptrdiff_t, ptrdiff_t, int32_t *);
+typedef int (*d2_task_fn)(const d2_ctx *, ptrdiff_t, ptrdiff_t, int32_t *, ptrdiff_t *);
 
 static int64_t d2_run(d2_ctx *x, int isa, int nt)
 {
@@ -799,6 +802,7 @@ static int64_t d2_run(d2_ctx *x, int isa, int nt)
             FXP_TYPED_SWITCH(v->b_type, d2_pack_b, v, jb, bp + jb * K * NB)
         }
         int32_t *arow = fxp_alloc(sizeof(int32_t) * (size_t)(K ? K : 1));
+        ptrdiff_t arow_i = -1;
         if (!arow) {
 #pragma omp atomic write
             failed = 1;
@@ -806,7 +810,7 @@ static int64_t d2_run(d2_ctx *x, int isa, int nt)
 #pragma omp for schedule(dynamic, 4)
         for (ptrdiff_t t = 0; t < n_tasks; t++) {
             if (arow && (!x->mask || x->mask[t]))
-                count += task(x, t / n_blocks, t % n_blocks, arow);
+                count += task(x, t / n_blocks, t % n_blocks, arow, &arow_i);
         }
         free(arow);
     }
@@ -901,7 +905,9 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
         x.chunk = chunk;
         /* int32 lanes must also hold every partial sum of a plain tile */
         x.plain_lim = x.lane_bits == 32 ? lim32 : acc_hi;
-        x.group = check_group(maxprod, x.plain_lim, &x.thresh);
+        /* rows flagged by driver 1 already failed their checkpoints: go straight to
+         * the bounded loop */
+        x.group = task_mask ? 0 : check_group(maxprod, x.plain_lim, &x.thresh);
         if (safe || wrap_free)
             x.op = OP_PLAIN;
         else if (g->wrap)

@@ -36,85 +36,109 @@ FXP_TGT static void FN(load)(const void *src, int type, int64_t stride, int64_t 
 #undef FXP_LOAD
 }
 
-/* v[i] = round(v[i] / 2**s) for s > 0 (one rounding, constant mode per loop). */
-FXP_TGT static void FN(round_shift)(int64_t *v, int64_t n, int s, int mode, const uint64_t *r)
+/* acc[i] = acc[i] OP (src[start + i] << shift): the second operand, loaded and applied at once. */
+FXP_TGT static void FN(load_op)(const void *src, int type, int64_t stride, int64_t start, int64_t n,
+                                int shift, int op, int64_t *restrict acc)
 {
-    if (s >= 64) {
-        for (int64_t i = 0; i < n; ++i) v[i] = fxp_shr_round_i64(v[i], s, mode, r ? r[i] : 0);
-        return;
+#define FXP_LOAD_OP(T, OPER) { \
+        const T *p = (const T *)src; \
+        if (stride == 0) { \
+            const int64_t v = (int64_t)((uint64_t)(int64_t)p[0] << shift); \
+            for (int64_t i = 0; i < n; ++i) acc[i] = acc[i] OPER v; \
+        } else { \
+            p += start; \
+            FXP_NO_ALIAS \
+            for (int64_t i = 0; i < n; ++i) acc[i] = acc[i] OPER (int64_t)((uint64_t)(int64_t)p[i] << shift); \
+        } } break;
+#define FXP_LOAD_OPS(OPER) \
+    switch (type) { \
+    case FXP_I8: FXP_LOAD_OP(int8_t, OPER) \
+    case FXP_U8: FXP_LOAD_OP(uint8_t, OPER) \
+    case FXP_I16: FXP_LOAD_OP(int16_t, OPER) \
+    case FXP_U16: FXP_LOAD_OP(uint16_t, OPER) \
+    case FXP_I32: FXP_LOAD_OP(int32_t, OPER) \
+    case FXP_U32: FXP_LOAD_OP(uint32_t, OPER) \
+    default: FXP_LOAD_OP(int64_t, OPER) \
+    } break;
+    switch (op) {
+    case FXP_OP_ADD: FXP_LOAD_OPS(+)
+    case FXP_OP_SUB: FXP_LOAD_OPS(-)
+    default: FXP_LOAD_OPS(*)
     }
-#define FXP_RS(MODE, R) for (int64_t i = 0; i < n; ++i) v[i] = fxp_shr_round_i64_near(v[i], s, MODE, R); break;
-    switch (mode) {
-    case FXP_NEAREST_EVEN: FXP_RS(FXP_NEAREST_EVEN, 0)
-    case FXP_NEAREST_AWAY: FXP_RS(FXP_NEAREST_AWAY, 0)
-    case FXP_FLOOR: FXP_RS(FXP_FLOOR, 0)
-    case FXP_TOWARD_ZERO: FXP_RS(FXP_TOWARD_ZERO, 0)
-    default: FXP_RS(FXP_STOCHASTIC, r[i])
-    }
-#undef FXP_RS
+#undef FXP_LOAD_OPS
+#undef FXP_LOAD_OP
 }
 
-/* out[start + i] = narrow(v[i]) (saturate/raise clamp, wrap keeps w bits); returns overflows. */
-FXP_TGT static int64_t FN(narrow_store)(const int64_t *v, int64_t n, void *out, int type, int64_t start,
-                                        int64_t lo, int64_t hi, int w, int ovf)
+/* out[start + i] = narrow(round(v[i] / 2**s)) for 0 <= s <= 63 (s == 0: no rounding) with
+ * saturate/raise (clamp) or wrap (keep w bits); returns the number of overflows.  One fused
+ * loop per (mode, storage type, overflow mode). */
+FXP_TGT static int64_t FN(round_narrow_store)(const int64_t *restrict v, int64_t n, int s, int mode,
+                                              const uint64_t *restrict r, void *out, int type,
+                                              int64_t start, int64_t lo, int64_t hi, int w, int ovf)
 {
     int64_t over = 0;
-#define FXP_STORE(T, SIGNED) { \
+#define FXP_RNS(T, SIGNED, ROUND) { \
         T *restrict o = (T *)out + start; \
         if (ovf == FXP_WRAP) { \
             FXP_NO_ALIAS \
             for (int64_t i = 0; i < n; ++i) { \
-                const int64_t u = fxp_wrap_i64(v[i], w, SIGNED); \
-                over += u != v[i]; \
+                const int64_t x = ROUND; \
+                const int64_t u = fxp_wrap_i64(x, w, SIGNED); \
+                over += u != x; \
                 o[i] = (T)u; \
             } \
         } else { \
             FXP_NO_ALIAS \
             for (int64_t i = 0; i < n; ++i) { \
-                int64_t x = v[i]; \
+                int64_t x = ROUND; \
                 over += (x < lo) | (x > hi); \
                 x = x < lo ? lo : x; \
                 x = x > hi ? hi : x; \
                 o[i] = (T)x; \
             } \
         } } break;
-    switch (type) {
-    case FXP_I8: FXP_STORE(int8_t, 1)
-    case FXP_U8: FXP_STORE(uint8_t, 0)
-    case FXP_I16: FXP_STORE(int16_t, 1)
-    case FXP_U16: FXP_STORE(uint16_t, 0)
-    case FXP_I32: FXP_STORE(int32_t, 1)
-    default: FXP_STORE(uint32_t, 0)
+#define FXP_RNS_TYPES(ROUND) \
+    switch (type) { \
+    case FXP_I8: FXP_RNS(int8_t, 1, ROUND) \
+    case FXP_U8: FXP_RNS(uint8_t, 0, ROUND) \
+    case FXP_I16: FXP_RNS(int16_t, 1, ROUND) \
+    case FXP_U16: FXP_RNS(uint16_t, 0, ROUND) \
+    case FXP_I32: FXP_RNS(int32_t, 1, ROUND) \
+    default: FXP_RNS(uint32_t, 0, ROUND) \
+    } break;
+    if (s == 0) mode = -1;
+    switch (mode) {
+    case -1: FXP_RNS_TYPES(v[i])
+    case FXP_NEAREST_EVEN: FXP_RNS_TYPES(fxp_shr_round_i64_near(v[i], s, FXP_NEAREST_EVEN, 0))
+    case FXP_NEAREST_AWAY: FXP_RNS_TYPES(fxp_shr_round_i64_near(v[i], s, FXP_NEAREST_AWAY, 0))
+    case FXP_FLOOR: FXP_RNS_TYPES(fxp_shr_round_i64_near(v[i], s, FXP_FLOOR, 0))
+    case FXP_TOWARD_ZERO: FXP_RNS_TYPES(fxp_shr_round_i64_near(v[i], s, FXP_TOWARD_ZERO, 0))
+    default: FXP_RNS_TYPES(fxp_shr_round_i64_near(v[i], s, FXP_STOCHASTIC, r[i]))
     }
-#undef FXP_STORE
+#undef FXP_RNS_TYPES
+#undef FXP_RNS
     return over;
 }
 
 FXP_TGT static int64_t FN(int_op_chunk)(const fxp_int_op_t *p, int64_t start, int64_t n)
 {
-    int64_t a[FXP_RNG_BLOCK], b[FXP_RNG_BLOCK];
+    int64_t a[FXP_RNG_BLOCK];
     uint64_t r[FXP_RNG_BLOCK];
     FN(load)(p->a, p->a_type, p->a_stride, start, n, p->a_shift, a);
-    if (p->op != FXP_OP_COPY) {
-        FN(load)(p->b, p->b_type, p->b_stride, start, n, p->b_shift, b);
-        switch (p->op) {
-        case FXP_OP_ADD: for (int64_t i = 0; i < n; ++i) a[i] += b[i]; break;
-        case FXP_OP_SUB: for (int64_t i = 0; i < n; ++i) a[i] -= b[i]; break;
-        default: for (int64_t i = 0; i < n; ++i) a[i] *= b[i]; break;
-        }
-    }
-    if (p->s < 0) {
-        int64_t over = 0;
-        for (int64_t i = 0; i < n; ++i)
-            a[i] = fxp_shl_narrow_i64(a[i], -p->s, p->lo, p->hi, p->w, p->ovf, &over);
-        return over + FN(narrow_store)(a, n, p->out, p->out_type, start, p->lo, p->hi, p->w, FXP_SATURATE);
-    }
-    if (p->s > 0) {
-        const int stochastic = p->mode == FXP_STOCHASTIC;
-        if (stochastic) FXP_BLOCK_FILL(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
-        FN(round_shift)(a, n, p->s, p->mode, stochastic ? r : 0);
-    }
-    return FN(narrow_store)(a, n, p->out, p->out_type, start, p->lo, p->hi, p->w, p->ovf);
+    if (p->op != FXP_OP_COPY)
+        FN(load_op)(p->b, p->b_type, p->b_stride, start, n, p->b_shift, p->op, a);
+    const int stochastic = p->mode == FXP_STOCHASTIC && p->s > 0;
+    if (stochastic) FXP_BLOCK_FILL(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
+    if (p->s >= 0 && p->s < 64)
+        return FN(round_narrow_store)(a, n, p->s, p->mode, r, p->out, p->out_type, start,
+                                      p->lo, p->hi, p->w, p->ovf);
+    /* rare: left shifts and right shifts by 64 or more, through the general primitives */
+    int64_t over = 0;
+    for (int64_t i = 0; i < n; ++i)
+        a[i] = fxp_requantize_i64(a[i], p->s, p->mode, stochastic ? r[i] : 0, p->lo, p->hi, p->w,
+                                  p->ovf, &over);
+    return over + FN(round_narrow_store)(a, n, 0, p->mode, r, p->out, p->out_type, start,
+                                         p->lo, p->hi, p->w, FXP_SATURATE);
 }
 
 /* Round x * scale (finite or not) with a constant mode; tiny products that underflowed to 0
@@ -123,6 +147,22 @@ FXP_TGT static int64_t FN(int_op_chunk)(const fxp_int_op_t *p, int64_t start, in
     const double xv = x[i]; \
     double y = xv * scale; \
     y = (y == 0.0 && xv != 0.0) ? copysign(0x1p-1074, xv) : y;
+
+/* q[i] = stochastic rounding of x[i] * scale (an integral double); the variant may supply its
+ * own implementation as FXP_SR_ROUND_FN (AVX-512 intrinsics), bit-identical to this loop. */
+#ifdef FXP_SR_ROUND_FN
+#define FXP_SR_ROUND FXP_SR_ROUND_FN
+#else
+FXP_TGT static void FN(sr_round)(const double *restrict x, double scale, const uint64_t *restrict r,
+                                 int64_t n, double *restrict q)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        FXP_SCALED(i)
+        q[i] = fxp_round_double(y, FXP_STOCHASTIC, r[i]);
+    }
+}
+#define FXP_SR_ROUND FN(sr_round)
+#endif
 
 FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, int64_t n, int64_t counts[3])
 {
@@ -143,7 +183,7 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
              * (|x| near DBL_MAX) is a multiple of 2**900: its low bits are 0. */
             v[i] = isinf(q) ? 0 : fxp_wrap_i64((int64_t)fmod(q, 0x1p32), p->w, p->lo < 0);
         }
-        FN(narrow_store)(v, n, p->out, p->out_type, start, p->lo, p->hi, p->w, FXP_SATURATE);
+        FN(round_narrow_store)(v, n, 0, 0, r, p->out, p->out_type, start, p->lo, p->hi, p->w, FXP_SATURATE);
     } else {
         const double lo = (double)p->lo, hi = (double)p->hi;
 #define FXP_Q(T, CONV, ROUND) { \
@@ -169,12 +209,14 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
         case FXP_I32: FXP_Q(int32_t, int32_t, ROUND) \
         default: FXP_Q(uint32_t, int64_t, ROUND) \
         } break;
+        double q_sr[FXP_RNG_BLOCK];
+        if (p->mode == FXP_STOCHASTIC) FXP_SR_ROUND(x, scale, r, n, q_sr);
         switch (p->mode) {
         case FXP_NEAREST_EVEN: FXP_QT(fxp_round_double(y, FXP_NEAREST_EVEN, 0))
         case FXP_NEAREST_AWAY: FXP_QT(fxp_round_double(y, FXP_NEAREST_AWAY, 0))
         case FXP_FLOOR: FXP_QT(fxp_round_double(y, FXP_FLOOR, 0))
         case FXP_TOWARD_ZERO: FXP_QT(fxp_round_double(y, FXP_TOWARD_ZERO, 0))
-        default: FXP_QT(fxp_round_double(y, FXP_STOCHASTIC, r[i]))
+        default: FXP_QT(q_sr[i])
         }
 #undef FXP_QT
 #undef FXP_Q
@@ -185,6 +227,7 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
 }
 
 #undef FXP_SCALED
+#undef FXP_SR_ROUND
 #undef FN
 #undef FXP_NO_ALIAS
 #undef FXP_CAT

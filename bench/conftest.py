@@ -1,0 +1,35 @@
+"""Collects the medians of the core benchmarks and prints Melem/s and ratio tables at the end."""
+import platform
+
+import numpy as np
+import pytest
+
+RESULTS = {}   # (case, impl) -> (median seconds, elements)
+
+
+@pytest.fixture
+def record():
+    """record(benchmark, case, impl, n): remember the median after the benchmark ran."""
+    def _record(benchmark, case, impl, n):
+        RESULTS[(case, impl)] = (benchmark.stats.stats.median, n)
+    return _record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not RESULTS:
+        return
+    import fxp
+    from fxp._kernels import _elementwise
+    write = terminalreporter.write_line
+    write("")
+    write(f"fxp core benchmark: numpy {np.__version__}, {platform.processor() or platform.machine()}, "
+          f"SIMD level {_elementwise.simd_level(-1)} (2 = AVX-512), fxp {fxp.__version__}")
+    write(f"{'case':34s} {'impl':22s} {'median ms':>10s} {'Melem/s':>9s} {'vs numpy':>9s}")
+    for (case, impl), (t, n) in sorted(RESULTS.items()):
+        base = RESULTS.get((case, "numpy"))
+        ratio = f"{base[0] / t:8.2f}x" if base and impl != "numpy" else ""
+        write(f"{case:34s} {impl:22s} {t * 1e3:10.3f} {n / t / 1e6:9.0f} {ratio:>9s}")
+    for case in sorted({c for c, _ in RESULTS}):
+        one, two = RESULTS.get((case, "fxp 1 thread")), RESULTS.get((case, "fxp 2 threads"))
+        if one and two:
+            write(f"{case}: 2 threads / 1 thread = {one[0] / two[0]:.2f}x")

@@ -1,0 +1,183 @@
+"""FxpArray behaviour: creation, numpy-like API, errors, numpy protocols, pickling, I/O."""
+import pickle
+
+import numpy as np
+import pytest
+
+import fxp
+from fxp import Format
+
+
+def test_creation_helpers():
+    fmt = Format(16, 12)
+    assert fxp.zeros((2, 3), fmt).raw.tolist() == [[0] * 3] * 2
+    assert fxp.ones(3, fmt).to_float().tolist() == [1.0] * 3
+    assert fxp.ones(2, "s8.7").to_float().tolist() == [fxp.Format(8, 7).max] * 2   # saturated
+    assert fxp.full((2,), fmt, -1.5).to_float().tolist() == [-1.5, -1.5]
+    assert fxp.arange(0, 1, 0.25, fmt=fmt).to_float().tolist() == [0, 0.25, 0.5, 0.75]
+    r = fxp.from_raw([1, -2], fmt)
+    assert r.raw.dtype == np.int16 and r.to_float().tolist() == [2**-12, -2 * 2**-12]
+    assert fxp.asarray(np.array([2**40, -2**40]), "s32.-20").to_float().tolist() == [2.0**40, -2.0**40]
+    assert fxp.asarray([True, False], "u1.0").raw.tolist() == [1, 0]
+    assert fxp.asarray(np.array([2**63 + 5], np.uint64), "u32.-40").raw.tolist() == [2**23]
+
+
+def test_bad_input_errors_name_the_problem():
+    with pytest.raises(ValueError, match="NaN"):
+        fxp.asarray([1.0, np.nan], "s16.12")
+    with pytest.raises(ValueError, match="infinity"):
+        fxp.asarray([np.inf], "s16.12", overflow="wrap")
+    with pytest.raises(fxp.FxpOverflowError, match="2 of 3"):
+        fxp.asarray([np.inf, -1e9, 0], "s16.12", overflow="raise")
+    assert fxp.asarray([np.inf, -np.inf], "s8.0").raw.tolist() == [127, -128]
+    with pytest.raises(TypeError, match="non-numeric"):
+        fxp.asarray(["a"], "s8.0")
+    with pytest.raises(TypeError, match="format"):
+        fxp.asarray([1.0])
+    with pytest.raises(ValueError, match="word_bits"):
+        fxp.asarray([1.0], Format(33, 0))
+    with pytest.raises(ValueError, match="outside"):
+        fxp.from_raw([200], "s8.0")
+    with pytest.raises(TypeError, match="integers"):
+        fxp.from_raw([1.5], "s8.0")
+    with pytest.raises(ValueError, match="unknown rounding"):
+        fxp.asarray([1.0], "s8.0", rounding="up")
+    a = fxp.asarray([1.0, 2.0], "s16.12")
+    with pytest.raises(ValueError, match="shape|broadcast"):
+        a + fxp.asarray([1.0, 2.0, 3.0], "s16.12")
+    with pytest.raises(ValueError, match="same format"):
+        a += fxp.asarray([1.0, 2.0], "s8.4")
+    with pytest.raises(ValueError, match="frac_bits"):
+        a >> 60
+    with pytest.raises(TypeError):
+        a + "x"
+
+
+def test_indexing_views_and_assignment():
+    a = fxp.asarray(np.arange(12.0).reshape(3, 4) / 4, "s16.8")
+    v = a[1:, ::2]
+    assert np.shares_memory(v.raw, a.raw)
+    v[0, 0] = 7.5
+    assert a.to_float()[1, 0] == 7.5
+    assert a[2, 3].shape == () and float(a[2, 3]) == 11 / 4
+    assert a[[0, 2]].shape == (2, 4) and not np.shares_memory(a[[0, 2]].raw, a.raw)
+    assert a[a > 2].to_float().tolist() == [x for x in a.to_float().ravel() if x > 2]
+    a[0] = fxp.asarray([1, 2, 3, 4], "s8.0")
+    assert a.to_float()[0].tolist() == [1, 2, 3, 4]
+    a[:, 0] = 1000.0                       # saturates with the context default
+    assert a.to_float()[:, 0].tolist() == [Format(16, 8).max] * 3
+    assert len(a) == 3 and [r.shape for r in a] == [(4,)] * 3
+
+
+def test_shapes():
+    a = fxp.asarray(np.arange(24.0).reshape(2, 3, 4), "s16.4")
+    assert a.T.shape == (4, 3, 2) and a.transpose(1, 0, 2).shape == (3, 2, 4)
+    assert a.swapaxes(0, 2).shape == (4, 3, 2) and a.reshape(6, 4).shape == (6, 4)
+    assert a.ravel().shape == (24,) and a.flatten().shape == (24,)
+    assert np.reshape(a, (4, 6)).fmt == a.fmt
+    c = fxp.concatenate([a, a], axis=1)
+    assert c.shape == (2, 6, 4) and c.fmt == a.fmt
+    mixed = fxp.stack([fxp.asarray([1.5], "s8.1"), fxp.asarray([-0.25], "u8.2")])
+    assert mixed.to_float().ravel().tolist() == [1.5, 0.0] or mixed.fmt.signed
+    s = fxp.stack([fxp.asarray([1.5], "s8.1"), fxp.asarray([0.25], "u8.2")])
+    assert s.to_float().ravel().tolist() == [1.5, 0.25] and s.fmt == Format(9, 2)
+
+
+def test_arithmetic_operators_and_scalars():
+    a = fxp.asarray([1.5, -2.25], "s16.8")
+    assert (a + 1).to_float().tolist() == [2.5, -1.25]
+    assert (1 - a).to_float().tolist() == [-0.5, 3.25]
+    assert (a * 2).to_float().tolist() == [3.0, -4.5]
+    assert (0.5 * a).to_float().tolist() == [0.75, -1.125]
+    assert (a << 2).to_float().tolist() == [6.0, -9.0] and (a >> 1).fmt == Format(16, 9)
+    assert (-a).to_float().tolist() == [-1.5, 2.25] and abs(a).to_float().tolist() == [1.5, 2.25]
+    m = fxp.from_raw([-128], "s8.0")
+    assert (-m).to_float().tolist() == [128.0] and abs(m).fmt == Format(9, 0)
+    b = a.copy()
+    b += a
+    b *= 2
+    b -= 1
+    assert b.to_float().tolist() == [5.0, -10.0] and b.fmt == a.fmt
+    assert (a > 0).tolist() == [True, False] and (a == a).all() and (a != 0).all()
+    assert (a <= -2.25).tolist() == [False, True]
+
+
+def test_reductions():
+    raw = np.array([[1, -7, 3], [4, 4, -2]], np.int8)
+    a = fxp.from_raw(raw, "s8.2")
+    assert a.sum().to_float() == raw.sum() / 4 and a.sum().fmt == Format(11, 2)
+    assert a.sum(axis=0).to_float().tolist() == (raw.sum(axis=0) / 4).tolist()
+    assert a.max(axis=1).to_float().tolist() == [0.75, 1.0]
+    assert a.min().to_float() == -1.75 and a.argmax() == 3 and a.argmin(axis=1).tolist() == [1, 2]
+    assert fxp.mean(a, axis=0).raw.tolist() == [2, -2, 0]   # 2.5 -> 2, -1.5 -> -2, 0.5 -> 0 (ties even)
+    with fxp.config(rounding="nearest_away"):
+        assert a.mean(axis=0).raw.tolist() == [3, -2, 1]
+    assert fxp.mean(a, axis=0, rounding="floor").raw.tolist() == [2, -2, 0]
+    assert fxp.mean(a, axis=0, rounding="toward_zero").raw.tolist() == [2, -1, 0]
+    with pytest.raises(ValueError, match="empty"):
+        fxp.mean(fxp.zeros((0,), "s8.0"))
+
+
+def test_numpy_protocols():
+    a = fxp.asarray([0.5, -1.0, 2.0], "s16.12")
+    b = fxp.asarray([1.0, 1.0, 1.0], "s16.12")
+    assert isinstance(np.add(a, b), fxp.FxpArray) and np.add(a, b).fmt == Format(17, 12)
+    assert isinstance(np.multiply(a, 2), fxp.FxpArray)
+    assert np.sum(a).to_float() == 1.5 and isinstance(np.sum(a), fxp.FxpArray)
+    assert np.add.reduce(a).to_float() == 1.5
+    assert np.mean(a).to_float() == 0.5
+    assert np.max(a).to_float() == 2.0 and np.argmin(a) == 1
+    assert isinstance(np.concatenate([a, b]), fxp.FxpArray)
+    assert np.maximum(a, b).to_float().tolist() == [1.0, 1.0, 2.0]
+    assert np.negative(a).to_float().tolist() == [-0.5, 1.0, -2.0]
+    assert np.greater(a, 0).tolist() == [True, False, True]
+    assert np.asarray(a).dtype == np.float64 and np.asarray(a).tolist() == [0.5, -1.0, 2.0]
+    np.testing.assert_allclose(np.sin(a), np.sin([0.5, -1.0, 2.0]))
+    assert np.transpose(fxp.zeros((2, 3), "s8.0")).shape == (3, 2)
+    assert np.shape(a) == (3,)
+
+
+def test_repr_pickle_and_npz(tmp_path):
+    a = fxp.asarray([[0.5, -1.25], [3.0, 0.0]], "u8.4", overflow="saturate")
+    assert "fmt='u8.4'" in repr(a) and "0.5" in repr(a)
+    b = pickle.loads(pickle.dumps(a))
+    assert b.fmt == a.fmt and (b.raw == a.raw).all()
+    path = tmp_path / "a.npz"
+    fxp.save(path, a)
+    c = fxp.load(path)
+    assert c.fmt == a.fmt and (c.raw == a.raw).all() and c.raw.dtype == np.uint8
+    np.savez(tmp_path / "bad.npz", raw=np.zeros(3, np.int8), word_bits=40, frac_bits=0, signed=True)
+    with pytest.raises(ValueError, match="corrupt"):
+        fxp.load(tmp_path / "bad.npz")
+    np.savez(tmp_path / "bad2.npz", raw=np.zeros(3, np.int8))
+    with pytest.raises(ValueError, match="missing"):
+        fxp.load(tmp_path / "bad2.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError):
+        fxp.load(tmp_path / "junk.npz")
+
+
+def test_config_is_thread_local_and_nests():
+    import threading
+    seen = {}
+    with fxp.config(rounding="floor"):
+        with fxp.config(overflow="wrap"):
+            assert fxp.get_config().rounding is fxp.Rounding.FLOOR
+            assert fxp.get_config().overflow is fxp.Overflow.WRAP
+            t = threading.Thread(target=lambda: seen.setdefault("r", fxp.get_config().rounding))
+            t.start()
+            t.join()
+        assert fxp.get_config().overflow is fxp.Overflow.SATURATE
+    assert seen["r"] is fxp.Rounding.NEAREST_EVEN
+    assert fxp.get_config().rounding is fxp.Rounding.NEAREST_EVEN
+
+
+def test_count_overflows_saturated_and_wrapped():
+    with fxp.count_overflows() as outer:
+        fxp.asarray([100.0, -100.0, 1.0], "s8.4")
+        with fxp.count_overflows() as inner:
+            fxp.asarray([100.0], "s8.4", overflow="wrap")
+            x = fxp.asarray([7.0, 7.0], "s8.4")
+            fxp.add(x, x, out_format="s8.4")
+    assert (inner.saturated, inner.wrapped) == (2, 1)
+    assert (outer.saturated, outer.wrapped, outer.total) == (4, 1, 5)

@@ -1,0 +1,177 @@
+"""Cython/C kernels equal the plain-Python reference bit for bit."""
+import numpy as np
+import pytest
+
+import fxp
+from fxp import Format
+from fxp import _context, _reference as ref
+from fxp._kernels import _elementwise
+
+ROUNDINGS = ref.ROUNDINGS
+OVERFLOWS = ref.OVERFLOWS
+FORMATS = [Format(16, 12), Format(8, 8, False), Format(8, -3), Format(32, 40), Format(32, 0, False),
+           Format(1, 0), Format(24, 64), Format(12, -10, False), Format(17, 5), Format(9, 3, False)]
+SIMD_LEVELS = sorted({_elementwise.simd_level(lvl) for lvl in (0, 1, 2)})
+_elementwise.simd_level(-1)
+RNG = np.random.default_rng(7)
+KEY = 0x5EED
+
+
+@pytest.fixture(params=SIMD_LEVELS, ids=lambda lvl: f"simd{lvl}")
+def simd(request):
+    _elementwise.simd_level(request.param)
+    yield request.param
+    _elementwise.simd_level(-1)
+
+
+def _floats_for(fmt, n=300):
+    res = fmt.resolution
+    span = max(abs(fmt.min), abs(fmt.max))
+    ties = (RNG.integers(-50, 50, size=40) + 0.5) * res
+    edges = [fmt.min, fmt.max, fmt.min - res / 2, fmt.max + res / 2, fmt.max + res, fmt.min - res,
+             0.0, -0.0, res / 2, -res / 2, res / 4, -res / 4, 5e-324, -5e-324, np.inf, -np.inf]
+    return np.concatenate([RNG.uniform(-1.3 * span, 1.3 * span, n), ties, edges,
+                           RNG.normal(size=40) * res * 3])
+
+
+def _call(func, *args, **kwargs):
+    """(result, error type)."""
+    try:
+        return func(*args, **kwargs), None
+    except (ValueError, fxp.FxpOverflowError) as exc:
+        return None, type(exc)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=str)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_quantize_matches_reference(simd, fmt, rounding):
+    x = _floats_for(fmt)
+    for overflow in OVERFLOWS:
+        finite = x if overflow == "wrap" else x
+        if overflow == "wrap":
+            finite = x[np.isfinite(x)]
+        with fxp.count_overflows() as counted:
+            got, err = _call(fxp.asarray, finite, fmt, rounding, overflow, rng=fxp.random.Xorshift(3))
+        expected, n_over = ref.quantize(finite, fmt, rounding, "saturate" if overflow == "raise" else overflow,
+                                        fxp.random.Xorshift(3).random_raw())
+        if overflow == "raise":
+            assert (err is fxp.FxpOverflowError) == (n_over > 0)
+            continue
+        np.testing.assert_array_equal(got.raw, expected)
+        assert got.raw.dtype == fmt.dtype
+        assert counted.total == n_over
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=str)
+@pytest.mark.parametrize("src", [Format(16, 12), Format(32, -20), Format(8, 7, False), Format(32, 64)], ids=str)
+def test_requantize_matches_reference(simd, fmt, src):
+    raw = np.concatenate([RNG.integers(src.min_raw, src.max_raw, size=300, endpoint=True),
+                          [src.min_raw, src.max_raw, 0]]).astype(src.dtype)
+    a = fxp.from_raw(raw, src)
+    for rounding in ROUNDINGS:
+        for overflow in ("saturate", "wrap"):
+            got = a.astype(fmt, rounding, overflow, rng=11)
+            expected, _ = ref.requantize(raw.astype(object), src.frac_bits, fmt, rounding, overflow,
+                                         fxp.random.Xorshift(11).random_raw())
+            np.testing.assert_array_equal(got.raw, expected)
+
+
+BINARY_CASES = [
+    (Format(16, 12), Format(16, 12), Format(16, 12)),
+    (Format(8, 4), Format(16, 12), Format(8, 2)),
+    (Format(32, 0), Format(32, 31), Format(32, 16)),
+    (Format(32, 0, False), Format(16, 8), Format(20, 4, False)),
+    (Format(32, 0, False), Format(32, 0, False), Format(32, 0, False)),   # u32*u32 (reference path)
+    (Format(12, -30), Format(12, 30), Format(24, 0)),                     # align by 60 (reference path)
+    (Format(8, 64), Format(8, 64), Format(16, 64)),
+    (Format(1, 0), Format(3, 1, False), Format(2, -1)),
+]
+
+
+@pytest.mark.parametrize("fa, fb, fo", BINARY_CASES, ids=lambda f: str(f))
+@pytest.mark.parametrize("op", ["add", "subtract", "multiply"])
+def test_binary_matches_reference(simd, fa, fb, fo, op):
+    a = np.concatenate([RNG.integers(fa.min_raw, fa.max_raw, 200, endpoint=True), [fa.min_raw, fa.max_raw, 0]])
+    b = np.concatenate([RNG.integers(fb.min_raw, fb.max_raw, 200, endpoint=True), [fb.min_raw, fb.min_raw, fb.max_raw]])
+    A, B = fxp.from_raw(a.astype(fa.dtype), fa), fxp.from_raw(b.astype(fb.dtype), fb)
+    func = getattr(fxp, op)
+    for rounding in ROUNDINGS:
+        for overflow in ("saturate", "wrap"):
+            got = func(A, B, out_format=fo, rounding=rounding, overflow=overflow, rng=5)
+            expected, _ = getattr(ref, op)(a.astype(object), fa.frac_bits, b.astype(object), fb.frac_bits,
+                                           fo, rounding, overflow, fxp.random.Xorshift(5).random_raw())
+            np.testing.assert_array_equal(got.raw, expected, err_msg=f"{rounding} {overflow}")
+
+
+def test_default_result_formats_are_exact():
+    a = fxp.from_raw(np.array([-32768, 32767, 5], np.int16), "s16.12")
+    b = fxp.from_raw(np.array([-32768, -32768, 7], np.int16), "s16.12")
+    for op, pyop in [(fxp.add, lambda x, y: x + y), (fxp.subtract, lambda x, y: x - y),
+                     (fxp.multiply, lambda x, y: x * y)]:
+        r = op(a, b)
+        np.testing.assert_array_equal(r.to_float(), pyop(a.to_float(), b.to_float()))
+    assert fxp.add(a, b).fmt == Format(17, 12)
+    assert fxp.multiply(a, b).fmt == Format(32, 24)
+    big = fxp.multiply(fxp.asarray([1.5], "s24.20"), fxp.asarray([2.25], "s24.20"))
+    assert big.fmt.word_bits == 32 and big.to_float()[0] == 3.375
+
+
+def test_broadcasting_scalars_strides_and_big_endian(simd):
+    fmt = Format(16, 12)
+    x = RNG.uniform(-4, 4, size=(6, 8))
+    a = fxp.asarray(x, fmt)
+    # strided / reversed / transposed inputs give what contiguous copies give
+    for view in (x[::2, ::-3], x.T, x[:, 1:7]):
+        np.testing.assert_array_equal(fxp.asarray(view, fmt).raw, fxp.asarray(view.copy(), fmt).raw)
+    np.testing.assert_array_equal(fxp.asarray(x.astype(">f8"), fmt).raw, a.raw)
+    np.testing.assert_array_equal(fxp.asarray(x.astype(np.float32), fmt).raw,
+                                  fxp.asarray(x.astype(np.float32).astype(np.float64), fmt).raw)
+    be = fxp.from_raw(a.raw.astype(">i2"), fmt)
+    np.testing.assert_array_equal(fxp.add(be, a, out_format=fmt).raw, fxp.add(a, a, out_format=fmt).raw)
+    row = a[0]
+    col = a[:, :1]
+    for other in (row, col, a[2, 3], a.T.T[::-1]):
+        got = fxp.multiply(a, other, out_format=fmt)
+        expected, _ = ref.multiply(a.raw.astype(object), 12, np.broadcast_to(other.raw, a.shape).astype(object), 12,
+                                   fmt, "nearest_even", "saturate")
+        np.testing.assert_array_equal(got.raw, expected)
+    with pytest.raises(ValueError):
+        fxp.add(a, a[:, :3])
+
+
+def test_zero_size_and_zero_d():
+    fmt = Format(8, 4)
+    e = fxp.asarray(np.zeros((0, 3)), fmt)
+    assert e.shape == (0, 3) and e.raw.dtype == np.int8
+    assert fxp.add(e, e).shape == (0, 3)
+    assert fxp.multiply(e, fxp.asarray(1.0, fmt)).shape == (0, 3)
+    s = fxp.asarray(1.25, fmt)
+    assert s.shape == () and float(s) == 1.25
+    assert (s + s).shape == ()
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_one_and_two_threads_give_identical_bits(monkeypatch, rounding):
+    monkeypatch.setattr(_context, "PARALLEL_THRESHOLD", 0)
+    x = RNG.uniform(-10, 10, 50_001)
+    fmt = Format(16, 12)
+    results = []
+    for n in (1, 2):
+        with fxp.config(n_threads=n):
+            q = fxp.asarray(x, fmt, rounding, rng=99)
+            m = fxp.multiply(q, q[::-1], out_format=fmt, rounding=rounding, rng=98)
+            results.append((q.raw, m.raw))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_simd_levels_agree_on_large_inputs():
+    x = RNG.uniform(-10, 10, 20_000)
+    outs = []
+    for lvl in SIMD_LEVELS:
+        _elementwise.simd_level(lvl)
+        outs.append([fxp.asarray(x, "s16.12", r, rng=1).raw for r in ROUNDINGS])
+    _elementwise.simd_level(-1)
+    for other in outs[1:]:
+        for a, b in zip(outs[0], other):
+            np.testing.assert_array_equal(a, b)
