@@ -72,3 +72,9 @@ def test_round_double_matches_reference(mode):
     got = prim.round_double(y, mode, r)
     expected = [round_rational(Fraction(v), ROUNDINGS[mode], ri) for v, ri in zip(y.tolist(), r.tolist())]
     assert got.tolist() == [float(e) for e in expected]
+
+
+def test_python_mode_codes_match_the_c_enums():
+    from fxp import _ops
+    assert {m.value: c for m, c in _ops.ROUNDING_CODES.items()} == prim.ROUNDING_CODES
+    assert {m.value: c for m, c in _ops.OVERFLOW_CODES.items()} == prim.OVERFLOW_CODES

@@ -1,5 +1,5 @@
 # Rounding and narrowing primitives (contracts in csrc/fxp_round.h; twin: fxp/_reference.py).
-# Mode codes follow the order of fxp.Rounding / fxp.Overflow (see fxp/_kernels/__init__.py).
+# Mode codes follow the order of fxp.Rounding / fxp.Overflow (fxp/_ops.py; checked by tests).
 from libc.stdint cimport int64_t, uint64_t
 
 cdef extern from "fxp_round.h" nogil:

@@ -14,10 +14,14 @@
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define FXP_X86_DISPATCH 1
+/* feature lists rather than "arch=x86-64-v3/v4", which older compilers do not know */
+#define FXP_AVX2_TARGET __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt,f16c")))
+#define FXP_AVX512_TARGET \
+    __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt,f16c,avx512f,avx512bw,avx512cd,avx512dq,avx512vl")))
 #include <immintrin.h>
 
 /* fxp_rng_block_fill with the 8 lanes in one AVX-512 register (same bits; tested). */
-__attribute__((target("arch=x86-64-v4")))
+FXP_AVX512_TARGET
 static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64_t n)
 {
     uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
@@ -37,31 +41,36 @@ static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64
     }
 }
 #define FXP_SFX _avx2
-#define FXP_TGT __attribute__((target("arch=x86-64-v3")))
+#define FXP_TGT FXP_AVX2_TARGET
 #include "fxp_elementwise_body.h"
 #undef FXP_SFX
 #undef FXP_TGT
 /* Stochastic rounding of x * scale (fxp_round_double's rule) with AVX-512: floor and the
  * ceil-conversion use embedded rounding, the carry test is an unsigned compare. */
-__attribute__((target("arch=x86-64-v4")))
+FXP_AVX512_TARGET
 static void sr_round_avx512(const double *x, double scale, const uint64_t *r, int64_t n, double *q)
 {
     const __m512d vscale = _mm512_set1_pd(scale), zero = _mm512_setzero_pd();
     const __m512d two64 = _mm512_set1_pd(0x1p64), minus_two64 = _mm512_set1_pd(-0x1p64);
     const __m512d minus1 = _mm512_set1_pd(-1.0), one = _mm512_set1_pd(1.0);
     const __m512i sign = _mm512_set1_epi64(INT64_MIN), tiny = _mm512_set1_epi64(1);  /* 2**-1074 */
+    const int may_underflow = scale < 1.0;   /* x * scale can only underflow to 0 when scale < 1 */
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m512d xv = _mm512_loadu_pd(x + i);
         __m512d y = _mm512_mul_pd(xv, vscale);
-        const __mmask8 under = _mm512_cmp_pd_mask(y, zero, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(xv, zero, _CMP_NEQ_UQ);
-        y = _mm512_mask_mov_pd(y, under, _mm512_castsi512_pd(
-                _mm512_or_si512(_mm512_and_si512(_mm512_castpd_si512(xv), sign), tiny)));
+        if (may_underflow) {
+            const __mmask8 under = _mm512_cmp_pd_mask(y, zero, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(xv, zero, _CMP_NEQ_UQ);
+            y = _mm512_mask_mov_pd(y, under, _mm512_castsi512_pd(
+                    _mm512_or_si512(_mm512_and_si512(_mm512_castpd_si512(xv), sign), tiny)));
+        }
         const __m512d fl = _mm512_roundscale_pd(y, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
         __m512i F = _mm512_cvttpd_epu64(_mm512_mul_pd(_mm512_sub_pd(y, fl), two64));
         const __mmask8 small = _mm512_cmp_pd_mask(fl, minus1, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(y, minus1, _CMP_NEQ_UQ);
-        const __m512i c = _mm512_cvt_roundpd_epu64(_mm512_mul_pd(y, minus_two64), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
-        F = _mm512_mask_sub_epi64(F, small, _mm512_setzero_si512(), c);
+        if (small) {   /* y in (-1, 0): rare in practice, so branch */
+            const __m512i c = _mm512_cvt_roundpd_epu64(_mm512_mul_pd(y, minus_two64), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+            F = _mm512_mask_sub_epi64(F, small, _mm512_setzero_si512(), c);
+        }
         const __m512i rv = _mm512_loadu_si512(r + i);
         const __mmask8 carry = _mm512_cmp_epu64_mask(_mm512_add_epi64(rv, F), rv, _MM_CMPINT_LT);
         _mm512_storeu_pd(q + i, _mm512_mask_add_pd(fl, carry, fl, one));
@@ -78,7 +87,7 @@ static void sr_round_avx512(const double *x, double scale, const uint64_t *r, in
 #define FXP_BLOCK_FILL block_fill_avx512
 #define FXP_SR_ROUND_FN sr_round_avx512
 #define FXP_SFX _avx512
-#define FXP_TGT __attribute__((target("arch=x86-64-v4")))
+#define FXP_TGT FXP_AVX512_TARGET
 #include "fxp_elementwise_body.h"
 #undef FXP_SFX
 #undef FXP_TGT
@@ -93,8 +102,13 @@ static int cpu_level(void)
 {
 #ifdef FXP_X86_DISPATCH
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("x86-64-v4")) return 2;
-    if (__builtin_cpu_supports("x86-64-v3")) return 1;
+    const int v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                   __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+    const int v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                   __builtin_cpu_supports("avx512cd");
+    if (v4) return 2;
+    if (v3) return 1;
 #endif
     return 0;
 }
@@ -117,7 +131,7 @@ void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over
 #endif
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t over = 0;
-    #pragma omp parallel for schedule(static) num_threads(n_threads) reduction(+:over) if(n_threads > 1)
+    #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:over) if(n_threads > 1)
     for (int64_t c = 0; c < n_chunks; ++c) {
         const int64_t start = c * FXP_RNG_BLOCK;
         over += fn(p, start, n - start < FXP_RNG_BLOCK ? n - start : FXP_RNG_BLOCK);
@@ -134,7 +148,7 @@ void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t cou
 #endif
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t c0 = 0, c1 = 0, c2 = 0;
-    #pragma omp parallel for schedule(static) num_threads(n_threads) reduction(+:c0, c1, c2) if(n_threads > 1)
+    #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:c0, c1, c2) if(n_threads > 1)
     for (int64_t c = 0; c < n_chunks; ++c) {
         int64_t local[3] = {0, 0, 0};
         const int64_t start = c * FXP_RNG_BLOCK;

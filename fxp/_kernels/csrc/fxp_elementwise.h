@@ -2,11 +2,13 @@
  *
  * Design: the flat output is cut into chunks of FXP_RNG_BLOCK (1024) elements, aligned to the
  * flat index, so a chunk is exactly one block of the stochastic stream rule.  Chunks are the
- * OpenMP work items (static schedule); a chunk runs a short pipeline through L1-resident int64
- * buffers: load (widen + align) -> exact op -> one rounding -> narrow (saturate / wrap, counting
- * overflows) -> store.  Each stage is a simple loop the compiler vectorises; the loops are
- * compiled three times (x86-64-v4 = AVX-512, v3 = AVX2, portable) and picked at run time.  All
- * stages are exact integer code or exact floating-point steps, so every variant gives the same bits.
+ * OpenMP work items, scheduled dynamically 16 at a time (a thread slowed by another process
+ * does not hold the others up; the bits never depend on who ran a chunk).  A chunk runs a short
+ * pipeline through L1-resident buffers: load (widen + align) -> exact op -> one rounding ->
+ * narrow (saturate / wrap, counting overflows) -> store.  Each stage is a simple loop the
+ * compiler vectorises; the loops are compiled three times (AVX-512 = the x86-64-v4 features,
+ * AVX2 = v3, portable) and picked at run time.  All stages are exact integer code or exact
+ * floating-point steps, so every variant gives the same bits.
  */
 #ifndef FXP_ELEMENTWISE_H
 #define FXP_ELEMENTWISE_H
