@@ -33,6 +33,7 @@ for _fl in (14, 10, 8):
 CONFIGS["mlp-sr14-logits10"] = CONFIGS["mlp-sr14"] + ["--logits-frac-bits", "10"]
 CONFIGS["lenet-float32"] = ["--model", "lenet", "--precision", "float32"]
 CONFIGS["lenet-sr14"] = ["--model", "lenet", "--word-bits", "16", "--frac-bits", "14", "--rounding", "stochastic"]
+CONFIGS["lenet-sr14-logits10"] = CONFIGS["lenet-sr14"] + ["--logits-frac-bits", "10"]
 
 COMMON = ["--batch-size", "100", "--lr", "0.01", "--seed", "0", "--no-progress"]
 
