@@ -33,6 +33,7 @@ for _fl in (14, 10, 8):
 CONFIGS["mlp-sr14-logits10"] = CONFIGS["mlp-sr14"] + ["--logits-frac-bits", "10"]
 CONFIGS["lenet-float32"] = ["--model", "lenet", "--precision", "float32"]
 CONFIGS["lenet-sr14"] = ["--model", "lenet", "--word-bits", "16", "--frac-bits", "14", "--rounding", "stochastic"]
+CONFIGS["lenet-sr14-logits10"] = CONFIGS["lenet-sr14"] + ["--logits-frac-bits", "10"]
 
 COMMON = ["--batch-size", "100", "--lr", "0.01", "--seed", "0", "--no-progress"]
 
@@ -62,12 +63,15 @@ def run(args):
             print(f"== {name}: exit {status} after {time.perf_counter() - start:.0f} s", flush=True)
 
 
+MILESTONES = (1, 2, 5, 10, 15, 20)
+
+
 def _row(name, history):
-    best = min(history, key=lambda r: r["test_error"])
+    by_epoch = {r["epoch"]: r for r in history}
+    cells = [f"{100 * by_epoch[e]['test_error']:.2f}" if e in by_epoch else "-" for e in MILESTONES]
     last = history[-1]
-    return (f"| {name} | {len(history)} | {100 * last['train_error']:.2f} | {100 * last['test_error']:.2f} | "
-            f"{100 * best['test_error']:.2f} | {100 * last['max_saturation']:.3f} | "
-            f"{sum(r['time_s'] for r in history) / len(history):.0f} |")
+    return (f"| {name} | {len(history)} | " + " | ".join(cells) +
+            f" | {100 * last['max_saturation']:.2f} | {sum(r['time_s'] for r in history) / len(history):.0f} |")
 
 
 def report(args):
@@ -79,9 +83,9 @@ def report(args):
     if not found:
         sys.exit(f"no finished epochs under {base}")
     lines = [
-        f"| run | epochs done | train error % (last epoch, running) | test error % (last) | "
-        "test error % (best) | max saturated % (last epoch) | s/epoch |",
-        "|---|---|---|---|---|---|---|",
+        "| run | epochs done | " + " | ".join(f"test error % @{e}" for e in MILESTONES) +
+        " | max saturated % (last epoch) | s/epoch |",
+        "|---|---|" + "---|" * len(MILESTONES) + "---|---|",
     ]
     lines += [_row(name, history) for name, history in found.items()]
     figures = []

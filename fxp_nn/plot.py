@@ -35,6 +35,7 @@ def plot_runs(runs, output, labels=None, title=None, metric="test_error"):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for i, run in enumerate(runs):
@@ -44,6 +45,7 @@ def plot_runs(runs, output, labels=None, title=None, metric="test_error"):
         scale = 100 if metric.endswith("error") else 1
         ax.plot(epochs, [scale * r[metric] for r in history], marker="o", markersize=3, label=label)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(metric.replace("_", " ") + (" (%)" if metric.endswith("error") else ""))
     if title:
         ax.set_title(title)
