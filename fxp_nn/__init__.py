@@ -5,10 +5,10 @@ from .losses import SoftmaxCrossEntropy
 from .model import Sequential, lenet, mlp
 from .optim import SGD
 from .policy import Accumulator, PrecisionPolicy, TensorPrecision
-from .training import TrainingDiverged, evaluate, train
+from .training import TrainingDiverged, evaluate, fit
 
 __all__ = [
     "Accumulator", "Conv2d", "DataError", "Dataset", "DatasetNotFoundError", "Flatten", "Linear",
     "MaxPool2d", "Param", "PrecisionPolicy", "ReLU", "SGD", "Sequential", "SoftmaxCrossEntropy",
-    "TensorPrecision", "TrainingDiverged", "evaluate", "lenet", "load_dataset", "mlp", "train",
+    "TensorPrecision", "TrainingDiverged", "evaluate", "fit", "lenet", "load_dataset", "mlp",
 ]

@@ -14,7 +14,7 @@ from .energy import estimate, precision_from_policy
 from .model import mlp
 from .optim import SGD
 from .policy import PrecisionPolicy
-from .training import train
+from .training import fit
 
 EPOCHS = 10
 SEED = 0
@@ -26,7 +26,7 @@ def run(policy, data):
     model.rng = fxp.random.Xorshift(SEED)
     model.n_threads = 1  # the GEMMs are tiny: threads would cost more than they save
     start = time.perf_counter()
-    history = train(model, SGD(model, lr=0.1, momentum=0.9), data, EPOCHS, batch_size=32, seed=SEED,
+    history = fit(model, SGD(model, lr=0.1, momentum=0.9), data, EPOCHS, batch_size=32, seed=SEED,
                     progress=False)
     return model, 1.0 - history[-1]["test_error"], time.perf_counter() - start, history[-1]
 

@@ -19,7 +19,7 @@ from .data import DATASETS, load_dataset
 from .model import lenet, mlp
 from .optim import SGD
 from .policy import PrecisionPolicy, TensorPrecision
-from .training import CHECKPOINT, TrainingDiverged, train
+from .training import CHECKPOINT, TrainingDiverged, fit
 
 
 def build_parser():
@@ -96,7 +96,7 @@ def main(argv=None):
     print(f"{data.name} ({len(data.x_train)} train / {len(data.x_test)} test, from {data.source})")
     print(model)
     try:
-        history = train(model, optimizer, data, args.epochs, args.batch_size, seed=args.seed,
+        history = fit(model, optimizer, data, args.epochs, args.batch_size, seed=args.seed,
                         run_dir=args.out, resume=args.resume, progress=not args.no_progress,
                         config=vars(args), after_epoch=print_record)
     except TrainingDiverged as exc:

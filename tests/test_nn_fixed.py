@@ -5,7 +5,7 @@ import pytest
 import fxp
 import fxp.random
 from fxp_nn import (SGD, Accumulator, Conv2d, Linear, MaxPool2d, PrecisionPolicy, ReLU, Sequential,
-                    TensorPrecision, lenet, load_dataset, mlp, train)
+                    TensorPrecision, fit, lenet, load_dataset, mlp)
 from fxp_nn.numerics import Numerics
 
 FL = 12
@@ -146,7 +146,7 @@ def test_fixed_training_decreases_loss_and_resumes_exactly(tmp_path):
     def run(epochs, resume=False, run_dir=None):
         model = mlp([64, 32, 10], policy=PrecisionPolicy.gupta(), seed=0)
         model.rng = fxp.random.Xorshift(0)
-        history = train(model, SGD(model, 0.03, momentum=0.9), data, epochs, batch_size=25, seed=0,
+        history = fit(model, SGD(model, 0.03, momentum=0.9), data, epochs, batch_size=25, seed=0,
                         run_dir=run_dir, resume=resume, progress=False)
         return model, history
 

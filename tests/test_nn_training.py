@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from fxp_nn import SGD, PrecisionPolicy, TrainingDiverged, load_dataset, mlp, train
+from fxp_nn import SGD, PrecisionPolicy, TrainingDiverged, fit, load_dataset, mlp
 from fxp_nn.plot import plot_runs
 from fxp_nn.train import main as train_main
 
@@ -22,7 +22,7 @@ def _run(data, policy, epochs, run_dir=None, resume=False, seed=0):
         import fxp.random
         model.rng = fxp.random.Xorshift(seed)
     optimizer = SGD(model, 0.1, momentum=0.9)
-    history = train(model, optimizer, data, epochs, batch_size=25, seed=seed, run_dir=run_dir,
+    history = fit(model, optimizer, data, epochs, batch_size=25, seed=seed, run_dir=run_dir,
                     resume=resume, progress=False)
     return model, history
 
@@ -50,7 +50,7 @@ def test_resume_equals_uninterrupted(digits, tmp_path):
 def test_nan_loss_stops_with_a_message(digits):
     model = mlp([64, 32, 10], policy=PrecisionPolicy.float32())
     with np.errstate(all="ignore"), pytest.raises(TrainingDiverged, match="training diverged"):
-        train(model, SGD(model, 1e30), digits, 2, batch_size=50, progress=False)
+        fit(model, SGD(model, 1e30), digits, 2, batch_size=50, progress=False)
 
 
 def test_cli_writes_metrics_and_plot(tmp_path, capsys):
@@ -71,3 +71,10 @@ def test_cli_fixed_point_resume_matches_straight_run(tmp_path):
     resumed = json.loads((tmp_path / "resumed" / "metrics.json").read_text())
     for a, b in zip(straight, resumed):
         assert (a["loss"], a["test_error"], a["saturation"]) == (b["loss"], b["test_error"], b["saturation"])
+
+
+def test_cli_module_does_not_shadow_fit():
+    import fxp_nn
+    import fxp_nn.train  # noqa: F401  (the CLI module; importing it must not replace an API name)
+
+    assert callable(fxp_nn.fit) and "fit" in fxp_nn.__all__ and "train" not in fxp_nn.__all__
