@@ -49,7 +49,7 @@ def kernel_extensions():
     return extensions
 
 
-def compiler_accepts(compiler, flags, source="int main(void){return 0;}\n"):
+def compiler_accepts(compiler, flags, source):
     """Whether ``compiler`` compiles and links ``source`` with ``flags``."""
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "probe.c")
