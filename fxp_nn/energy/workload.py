@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from ..float_conv import output_size
+from ..layers import _pair
 
 PHASES = ("forward", "input_grad", "weight_grad", "update")
 
@@ -108,16 +109,6 @@ def training_step(forward, params=None, skip_first_input_grad=True):
         n_params = (params or {}).get(base, g.k * g.n)
         work.append(Update(base, n_params))
     return work
-
-
-def _pair(v, what):
-    if isinstance(v, int):
-        return (v, v)
-    try:
-        a, b = v
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be an int or an (h, w) pair, got {v!r}") from None
-    return (int(a), int(b))
 
 
 def _kind(layer):
