@@ -27,7 +27,7 @@ def run(policy, data):
     model.n_threads = 1  # the GEMMs are tiny: threads would cost more than they save
     start = time.perf_counter()
     history = fit(model, SGD(model, lr=0.1, momentum=0.9), data, EPOCHS, batch_size=32, seed=SEED,
-                    progress=False)
+                  progress=False)
     return model, 1.0 - history[-1]["test_error"], time.perf_counter() - start, history[-1]
 
 

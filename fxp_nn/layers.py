@@ -229,7 +229,7 @@ class MaxPool2d(Layer):
         i, j = np.divmod(self._argmax, kw)
         rows = np.arange(oh)[:, None] * sh + i
         cols = np.arange(ow)[None, :] * sw + j
-        if (sh, sw) == (kh, kw) or (sh >= kh and sw >= kw):
+        if sh >= kh and sw >= kw:  # windows do not overlap: each position gets at most one gradient
             dx = np.zeros(self._in_shape, dtype=gv.dtype)
             nn, cc = np.ogrid[:n, :c]
             dx[nn[..., None, None], cc[..., None, None], rows, cols] = gv

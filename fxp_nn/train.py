@@ -97,8 +97,8 @@ def main(argv=None):
     print(model)
     try:
         history = fit(model, optimizer, data, args.epochs, args.batch_size, seed=args.seed,
-                        run_dir=args.out, resume=args.resume, progress=not args.no_progress,
-                        config=vars(args), after_epoch=print_record)
+                      run_dir=args.out, resume=args.resume, progress=not args.no_progress,
+                      config=vars(args), after_epoch=print_record)
     except TrainingDiverged as exc:
         print(f"stopped: {exc}", file=sys.stderr)
         return 1

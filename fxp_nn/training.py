@@ -50,7 +50,7 @@ def _write_metrics(run_dir, history):
 
 
 def fit(model, optimizer, data, epochs, batch_size=100, seed=0, run_dir=None, resume=False,
-          progress=True, config=None, on_epoch=None, after_epoch=None):
+        progress=True, config=None, on_epoch=None, after_epoch=None):
     """Train ``model`` with ``optimizer`` on ``data`` (a :class:`~fxp_nn.data.Dataset`).
 
     Parameters

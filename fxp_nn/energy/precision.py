@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-ROUNDINGS = ("nearest_even", "nearest_away", "floor", "toward_zero", "stochastic")
+import fxp
+
+ROUNDINGS = tuple(mode.value for mode in fxp.Rounding)
 ROUNDING_SITES = ("writeback", "accumulate")
 FLOAT_BITS = {"float16": 16, "bfloat16": 16, "float32": 32}
 

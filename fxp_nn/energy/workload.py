@@ -6,6 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..float_conv import output_size
+from ..layers import _pair
+
 PHASES = ("forward", "input_grad", "weight_grad", "update")
 
 
@@ -27,7 +30,7 @@ class Conv:
     def out_hw(self):
         """Output height and width: floor((H + 2P - R) / S) + 1."""
         (sh, sw), (ph, pw) = self.stride, self.padding
-        return ((self.h + 2 * ph - self.r) // sh + 1, (self.w + 2 * pw - self.s) // sw + 1)
+        return (output_size(self.h, self.r, sh, ph), output_size(self.w, self.s, sw, pw))
 
 
 @dataclass(frozen=True)
@@ -108,16 +111,6 @@ def training_step(forward, params=None, skip_first_input_grad=True):
     return work
 
 
-def _pair(v, what):
-    if isinstance(v, int):
-        return (v, v)
-    try:
-        a, b = v
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be an int or an (h, w) pair, got {v!r}") from None
-    return (int(a), int(b))
-
-
 def _kind(layer):
     if hasattr(layer, "in_features") and hasattr(layer, "out_features"):
         return "linear"
@@ -189,7 +182,7 @@ def model_gemms(model, input_shape, batch_size=1):
             kh, kw = _pair(layer.kernel_size, "kernel_size")
             stride = getattr(layer, "stride", None)
             sh, sw = _pair(stride if stride is not None else (kh, kw), "stride")
-            shape = (shape[0], (shape[1] - kh) // sh + 1, (shape[2] - kw) // sw + 1)
+            shape = (shape[0], output_size(shape[1], kh, sh, 0), output_size(shape[2], kw, sw, 0))
         elif kind == "flatten":
             shape = (math.prod(shape),)
     if not gemms:

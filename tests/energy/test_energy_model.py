@@ -172,6 +172,23 @@ def test_model_adapter_with_real_fxp_nn_classes():
     assert estimate(m, input_shape=(784,), phase="inference").macs == 7840
 
 
+def test_model_adapter_follows_fxp_nn_layer_shapes():
+    # strides, padding and a pooling window that does not tile: the energy workload must see
+    # the same output shapes as the layers' own output_shape
+    layers = [fxp_nn.Conv2d(3, 4, 3, stride=2, padding=1), fxp_nn.MaxPool2d(3, 2),
+              fxp_nn.Conv2d(4, 5, (2, 3)), fxp_nn.Flatten(), fxp_nn.Linear(30, 7)]
+    gemms, _ = model_gemms(fxp_nn.Sequential(*layers), (3, 17, 17), batch_size=2)
+    shape, expected = (3, 17, 17), []
+    for layer in layers:
+        out = layer.output_shape(shape)
+        if isinstance(layer, fxp_nn.Conv2d):
+            expected.append(2 * out[1] * out[2])
+        elif isinstance(layer, fxp_nn.Linear):
+            expected.append(2)
+        shape = out
+    assert [g.m for g in gemms] == expected == [2 * 9 * 9, 2 * 3 * 2, 2]
+
+
 def test_precision_from_policy():
     p = precision_from_policy(fxp_nn.PrecisionPolicy.fixed(12, 8, "nearest_even", acc_bits=24))
     assert p.activations == fixed(12, 8) and p.rounding == "nearest_even"
