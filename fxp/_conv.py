@@ -12,8 +12,8 @@ the result under saturation; it is:
 * ``conv2d_weight_grad``: k = (n, y, x) over the batch and the output positions.
 
 Stochastic rounding follows the GEMM rule on the GEMM's output layout: (C_out, N*H*W) for
-``conv2d`` and ``conv2d_input_grad`` (channels first), (C_out, C_in*kh*kw) for the weight
-gradient; so results never depend on the thread count.
+``conv2d``, (C_in, N*H*W) for ``conv2d_input_grad`` (channels first), (C_out, C_in*kh*kw) for
+the weight gradient; so results never depend on the thread count.
 """
 from __future__ import annotations
 
