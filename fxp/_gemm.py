@@ -92,7 +92,7 @@ def accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow="saturate", chunk=None, 
     if n_batch == 0:
         return acc.reshape(bshape + (m, n)), 0, "none"
     hits, path, is_int32 = _gemm.accumulate(a_view, b_view, a_off, b_off, acc, acc_bits,
-                                            acc_overflow == "wrap", chunk or 0, True, n_threads,
+                                            acc_overflow == "wrap", chunk or 0, n_threads,
                                             isa, force_row, True)
     if is_int32:
         acc = acc.reshape(-1).view(np.int32)[:m * n]
