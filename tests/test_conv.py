@@ -1,4 +1,5 @@
 """fxp.conv2d and its gradients: order-exact against a naive reference, adjoint identities."""
+import functools
 import itertools
 
 import numpy as np
@@ -81,43 +82,46 @@ GRAD_CASES = [  # (acc_bits, acc_overflow, chunk, rounding): narrow enough to sa
 ]
 
 
+def assert_gemm_semantics(run, a, b, src_frac, layout):
+    """``run(**gemm_kwargs)`` equals the sequential GEMM reference of ``a @ b`` rounded into
+    s12.8, rearranged by ``layout``, for every case of GRAD_CASES."""
+    out = fxp.Format(12, 8)
+    for acc_bits, acc_overflow, chunk, rounding in GRAD_CASES:
+        got = run(out_format=out, rounding=rounding, acc_bits=acc_bits, acc_overflow=acc_overflow,
+                  chunk=chunk, rng=Xorshift(7))
+        acc, _ = accumulate_reference(a, b, acc_bits, acc_overflow, chunk)
+        key = draw_key(Xorshift(7)) if rounding == "stochastic" else 0
+        ref, _ = _reference.requantize(acc, src_frac, out, rounding, key=key)
+        np.testing.assert_array_equal(got.raw, layout(ref))
+
+
 @pytest.mark.parametrize("geom", GEOMETRIES)
 def test_conv2d_input_grad_matches_sequential_reference(geom):
     h, w, kh, kw, stride, padding, dilation = geom
     rng = np.random.default_rng(3 * h + w)
-    fg, fw, out = fxp.Format(8, 4), fxp.Format(8, 6), fxp.Format(12, 8)
+    fg, fw = fxp.Format(8, 4), fxp.Format(8, 6)
     wt = rand_fxp(rng, (4, 3, kh, kw), fw)
     ho = fxp.conv2d(fxp.zeros((2, 3, h, w), fg), wt, stride, padding, dilation).shape[2:]
     g = rand_fxp(rng, (2, 4) + ho, fg)
-    a = wt.raw[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(3, -1)
-    cols = naive_input_grad_columns(g.raw, 4, kh, kw, h, w, stride, padding, dilation)
-    for acc_bits, acc_overflow, chunk, rounding in GRAD_CASES:
-        got = fxp.conv2d_input_grad(g, wt, (2, 3, h, w), stride, padding, dilation, out_format=out,
-                                    rounding=rounding, acc_bits=acc_bits, acc_overflow=acc_overflow,
-                                    chunk=chunk, rng=Xorshift(7))
-        acc, _ = accumulate_reference(a, cols, acc_bits, acc_overflow, chunk)
-        key = draw_key(Xorshift(7)) if rounding == "stochastic" else 0
-        ref, _ = _reference.requantize(acc, fg.frac_bits + fw.frac_bits, out, rounding, key=key)
-        np.testing.assert_array_equal(got.raw, ref.reshape(3, 2, h, w).transpose(1, 0, 2, 3))
+    assert_gemm_semantics(
+        functools.partial(fxp.conv2d_input_grad, g, wt, (2, 3, h, w), stride, padding, dilation),
+        wt.raw[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(3, -1),
+        naive_input_grad_columns(g.raw, 4, kh, kw, h, w, stride, padding, dilation),
+        fg.frac_bits + fw.frac_bits, lambda ref: ref.reshape(3, 2, h, w).transpose(1, 0, 2, 3))
 
 
 @pytest.mark.parametrize("geom", GEOMETRIES)
 def test_conv2d_weight_grad_matches_sequential_reference(geom):
     h, w, kh, kw, stride, padding, dilation = geom
     rng = np.random.default_rng(5 * h + w)
-    fx, fg, out = fxp.Format(8, 4), fxp.Format(8, 6), fxp.Format(12, 8)
+    fx, fg = fxp.Format(8, 4), fxp.Format(8, 6)
     x = rand_fxp(rng, (2, 3, h, w), fx)
     cols, ho, wo = naive_columns(x.raw, kh, kw, stride, padding, dilation)
     g = rand_fxp(rng, (2, 4, ho, wo), fg)
-    a = g.raw.transpose(1, 0, 2, 3).reshape(4, -1)
-    for acc_bits, acc_overflow, chunk, rounding in GRAD_CASES:
-        got = fxp.conv2d_weight_grad(x, g, (4, 3, kh, kw), stride, padding, dilation,
-                                     out_format=out, rounding=rounding, acc_bits=acc_bits,
-                                     acc_overflow=acc_overflow, chunk=chunk, rng=Xorshift(7))
-        acc, _ = accumulate_reference(a, cols.T, acc_bits, acc_overflow, chunk)
-        key = draw_key(Xorshift(7)) if rounding == "stochastic" else 0
-        ref, _ = _reference.requantize(acc, fx.frac_bits + fg.frac_bits, out, rounding, key=key)
-        np.testing.assert_array_equal(got.raw, ref.reshape(4, 3, kh, kw))
+    assert_gemm_semantics(
+        functools.partial(fxp.conv2d_weight_grad, x, g, (4, 3, kh, kw), stride, padding, dilation),
+        g.raw.transpose(1, 0, 2, 3).reshape(4, -1), cols.T, fx.frac_bits + fg.frac_bits,
+        lambda ref: ref.reshape(4, 3, kh, kw))
 
 
 @pytest.mark.parametrize("geom", GEOMETRIES)
