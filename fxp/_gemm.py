@@ -105,11 +105,11 @@ def round_accumulators(acc, src_frac, out_format, rounding, overflow, key, n_thr
     Returns ``(raw, n_over)`` with ``raw`` of ``out_format.dtype`` and the shape of ``acc``.
     """
     out = np.empty(acc.shape, dtype=out_format.dtype)
-    ovf = Overflow.SATURATE if overflow is Overflow.RAISE else overflow
     # core's elementwise requantize: the same rounding code and stochastic stream rule
+    # (the kernel saturates under "raise"; the caller raises on the count)
     n_over = _elementwise.int_op(
         "copy", np.ascontiguousarray(acc), 0, acc, 0, out, src_frac - out_format.frac_bits,
-        ROUNDING_CODES[rounding], OVERFLOW_CODES[ovf], out_format.min_raw, out_format.max_raw,
+        ROUNDING_CODES[rounding], OVERFLOW_CODES[overflow], out_format.min_raw, out_format.max_raw,
         out_format.word_bits, key, n_threads)
     return out, n_over
 
