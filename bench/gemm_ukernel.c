@@ -46,7 +46,7 @@ static double gemm_gmacs(ptrdiff_t n, int nt)
     g.a = (const char *)a, g.a_type = FXP_I16, g.a_rs = n, g.a_cs = 1, g.a_off = &off;
     g.b = (const char *)b, g.b_type = FXP_I16, g.b_rs = n, g.b_cs = 1, g.b_off = &off;
     g.c = c, g.n_batch = 1, g.m = g.n = g.k = n;
-    g.acc_bits = 32, g.n_threads = nt, g.isa = -1, g.need_count = 1;
+    g.acc_bits = 32, g.n_threads = nt, g.isa = -1;
     double best = 1e30;
     for (int r = 0; r < 4; r++) {
         double t0 = now();

@@ -12,8 +12,8 @@ the result under saturation; it is:
 * ``conv2d_weight_grad``: k = (n, y, x) over the batch and the output positions.
 
 Stochastic rounding follows the GEMM rule on the GEMM's output layout: (C_out, N*H*W) for
-``conv2d`` and ``conv2d_input_grad`` (channels first), (C_out, C_in*kh*kw) for the weight
-gradient; so results never depend on the thread count.
+``conv2d``, (C_in, N*H*W) for ``conv2d_input_grad`` (channels first), (C_out, C_in*kh*kw) for
+the weight gradient; so results never depend on the thread count.
 """
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ def _geometry(stride, padding, dilation):
     return _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation, "dilation", 1)
 
 
-def _out_size(size, k, s, p, d):
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+def _out_size(padded, k, s, d):
+    """Output length of a kernel of ``k`` taps, stride ``s``, dilation ``d`` over ``padded``."""
+    return (padded - d * (k - 1) - 1) // s + 1
 
 
 def _fxp4(x, name):
@@ -62,8 +63,8 @@ def im2col(x_raw, kernel, stride, pads, dilation):
     kh, kw = kernel
     (sh, sw), (dh, dw) = stride, dilation
     top, bottom, left, right = pads
-    ho = (h + top + bottom - dh * (kh - 1) - 1) // sh + 1
-    wo = (w + left + right - dw * (kw - 1) - 1) // sw + 1
+    ho = _out_size(h + top + bottom, kh, sh, dh)
+    wo = _out_size(w + left + right, kw, sw, dw)
     if ho < 1 or wo < 1:
         raise ValueError(f"convolution output would be empty: input {h}x{w}, kernel {kh}x{kw}, "
                          f"stride {stride}, padding {pads}, dilation {dilation}")
@@ -146,7 +147,7 @@ def conv2d_input_grad(grad_out, w, input_shape, stride=1, padding=0, dilation=1,
     n, go_c, ho, wo = grad_out.shape
     if go_c != c_out:
         raise ValueError(f"conv2d_input_grad: grad_out has {go_c} channels, weight has {c_out}")
-    if (ho, wo) != (_out_size(h, kh, sh, ph, dh), _out_size(wd, kw, sw, pw, dw)):
+    if (ho, wo) != (_out_size(h + 2 * ph, kh, sh, dh), _out_size(wd + 2 * pw, kw, sw, dw)):
         raise ValueError(f"conv2d_input_grad: grad_out spatial shape {(ho, wo)} does not match "
                          f"input {(h, wd)} with this kernel/stride/padding/dilation")
     # zero-stuff by the stride, then pad (or crop) so a stride-1 direct convolution with

@@ -92,7 +92,7 @@ def accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow="saturate", chunk=None, 
     if n_batch == 0:
         return acc.reshape(bshape + (m, n)), 0, "none"
     hits, path, is_int32 = _gemm.accumulate(a_view, b_view, a_off, b_off, acc, acc_bits,
-                                            acc_overflow == "wrap", chunk or 0, True, n_threads,
+                                            acc_overflow == "wrap", chunk or 0, n_threads,
                                             isa, force_row, True)
     if is_int32:
         acc = acc.reshape(-1).view(np.int32)[:m * n]
@@ -105,11 +105,11 @@ def round_accumulators(acc, src_frac, out_format, rounding, overflow, key, n_thr
     Returns ``(raw, n_over)`` with ``raw`` of ``out_format.dtype`` and the shape of ``acc``.
     """
     out = np.empty(acc.shape, dtype=out_format.dtype)
-    ovf = Overflow.SATURATE if overflow is Overflow.RAISE else overflow
     # core's elementwise requantize: the same rounding code and stochastic stream rule
+    # (the kernel saturates under "raise"; the caller raises on the count)
     n_over = _elementwise.int_op(
         "copy", np.ascontiguousarray(acc), 0, acc, 0, out, src_frac - out_format.frac_bits,
-        ROUNDING_CODES[rounding], OVERFLOW_CODES[ovf], out_format.min_raw, out_format.max_raw,
+        ROUNDING_CODES[rounding], OVERFLOW_CODES[overflow], out_format.min_raw, out_format.max_raw,
         out_format.word_bits, key, n_threads)
     return out, n_over
 

@@ -31,6 +31,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from ._format import as_format
+from ._ops import quantize
 
 __all__ = [
     "worst_case_acc_bits",
@@ -125,13 +126,8 @@ def empirical_overflow_rate(k, sigma_a, sigma_b, fmt_a, fmt_b, acc_bits, n_outpu
     rng = np.random.default_rng(seed)
     n = 64
     m = max(1, -(-n_outputs // n))
-
-    def quantize(x, fmt):
-        raw = np.rint(np.ldexp(x, fmt.frac_bits))
-        return np.clip(raw, fmt.min_raw, fmt.max_raw).astype(fmt.dtype)
-
-    a = quantize(rng.normal(0.0, sigma_a, (m, k)), fa)
-    b = quantize(rng.normal(0.0, sigma_b, (k, n)), fb)
+    a = quantize(rng.normal(0.0, sigma_a, (m, k)), fa, "nearest_even", "saturate")
+    b = quantize(rng.normal(0.0, sigma_b, (k, n)), fb, "nearest_even", "saturate")
     _, hits, _ = accumulate_raw(a, b, acc_bits, "saturate", chunk)
     return hits / (m * n)
 

@@ -1,4 +1,5 @@
 """fxp.conv2d and its gradients: order-exact against a naive reference, adjoint identities."""
+import functools
 import itertools
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 import fxp
 from fxp import _reference
 from fxp._reference_gemm import accumulate_reference
+from fxp.random import Xorshift, draw_key
 
 GEOMETRIES = [  # (H, W, kh, kw, stride, padding, dilation)
     (5, 6, 3, 3, 1, 0, 1),
@@ -52,6 +54,74 @@ def test_conv2d_matches_sequential_reference(geom):
         acc, _ = accumulate_reference(wt.raw.reshape(4, -1), cols, acc_bits, "saturate", chunk)
         ref, _ = _reference.requantize(acc, fx.frac_bits + fw.frac_bits, out, "nearest_away")
         np.testing.assert_array_equal(got.raw, ref.reshape(4, 2, ho, wo).transpose(1, 0, 2, 3))
+
+
+def naive_input_grad_columns(g, c_out, kh, kw, h, w, stride, padding, dilation):
+    """Columns of the input gradient: rows (o, fy, fx) over the flipped kernel, columns
+    (n, y, x) over the input; the entry is the grad_out value that meets w[o, :, kh-1-fy,
+    kw-1-fx] at input (y, x), or 0 where the stride or the border leaves none."""
+    (sh, sw), (ph, pw), (dh, dw) = [(v, v) if np.isscalar(v) else v for v in (stride, padding, dilation)]
+    n, _, ho, wo = g.shape
+    cols = np.zeros((c_out * kh * kw, n * h * w), dtype=np.int64)
+    for o, fy, fx in itertools.product(range(c_out), range(kh), range(kw)):
+        dy, dx = kh - 1 - fy, kw - 1 - fx
+        for b, y, z in itertools.product(range(n), range(h), range(w)):
+            ty, tz = y + ph - dy * dh, z + pw - dx * dw
+            if ty % sh or tz % sw:
+                continue
+            yo, zo = ty // sh, tz // sw
+            if 0 <= yo < ho and 0 <= zo < wo:
+                cols[(o * kh + fy) * kw + fx, (b * h + y) * w + z] = g[b, o, yo, zo]
+    return cols
+
+
+GRAD_CASES = [  # (acc_bits, acc_overflow, chunk, rounding): narrow enough to saturate or wrap
+    (16, "saturate", None, "nearest_even"),
+    (15, "wrap", None, "floor"),
+    (16, "saturate", 3, "stochastic"),
+]
+
+
+def assert_gemm_semantics(run, a, b, src_frac, layout):
+    """``run(**gemm_kwargs)`` equals the sequential GEMM reference of ``a @ b`` rounded into
+    s12.8, rearranged by ``layout``, for every case of GRAD_CASES."""
+    out = fxp.Format(12, 8)
+    for acc_bits, acc_overflow, chunk, rounding in GRAD_CASES:
+        got = run(out_format=out, rounding=rounding, acc_bits=acc_bits, acc_overflow=acc_overflow,
+                  chunk=chunk, rng=Xorshift(7))
+        acc, _ = accumulate_reference(a, b, acc_bits, acc_overflow, chunk)
+        key = draw_key(Xorshift(7)) if rounding == "stochastic" else 0
+        ref, _ = _reference.requantize(acc, src_frac, out, rounding, key=key)
+        np.testing.assert_array_equal(got.raw, layout(ref))
+
+
+@pytest.mark.parametrize("geom", GEOMETRIES)
+def test_conv2d_input_grad_matches_sequential_reference(geom):
+    h, w, kh, kw, stride, padding, dilation = geom
+    rng = np.random.default_rng(3 * h + w)
+    fg, fw = fxp.Format(8, 4), fxp.Format(8, 6)
+    wt = rand_fxp(rng, (4, 3, kh, kw), fw)
+    ho = fxp.conv2d(fxp.zeros((2, 3, h, w), fg), wt, stride, padding, dilation).shape[2:]
+    g = rand_fxp(rng, (2, 4) + ho, fg)
+    assert_gemm_semantics(
+        functools.partial(fxp.conv2d_input_grad, g, wt, (2, 3, h, w), stride, padding, dilation),
+        wt.raw[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(3, -1),
+        naive_input_grad_columns(g.raw, 4, kh, kw, h, w, stride, padding, dilation),
+        fg.frac_bits + fw.frac_bits, lambda ref: ref.reshape(3, 2, h, w).transpose(1, 0, 2, 3))
+
+
+@pytest.mark.parametrize("geom", GEOMETRIES)
+def test_conv2d_weight_grad_matches_sequential_reference(geom):
+    h, w, kh, kw, stride, padding, dilation = geom
+    rng = np.random.default_rng(5 * h + w)
+    fx, fg = fxp.Format(8, 4), fxp.Format(8, 6)
+    x = rand_fxp(rng, (2, 3, h, w), fx)
+    cols, ho, wo = naive_columns(x.raw, kh, kw, stride, padding, dilation)
+    g = rand_fxp(rng, (2, 4, ho, wo), fg)
+    assert_gemm_semantics(
+        functools.partial(fxp.conv2d_weight_grad, x, g, (4, 3, kh, kw), stride, padding, dilation),
+        g.raw.transpose(1, 0, 2, 3).reshape(4, -1), cols.T, fx.frac_bits + fg.frac_bits,
+        lambda ref: ref.reshape(4, 3, kh, kw))
 
 
 @pytest.mark.parametrize("geom", GEOMETRIES)

@@ -26,7 +26,6 @@ cdef extern from "_gemm.h":
         int acc_bits
         int wrap
         Py_ssize_t chunk
-        int need_count
         int n_threads
         int isa
         int force_row
@@ -63,7 +62,7 @@ def accumulate(cnp.ndarray a,                        # IN (..., M, K) integer ar
                const Py_ssize_t[::1] a_off,          # IN per batch item, in elements
                const Py_ssize_t[::1] b_off,          # IN
                int64_t[:, :, ::1] out,               # OUT (batch, M, N) accumulators
-               int acc_bits, bint wrap, Py_ssize_t chunk, bint need_count,
+               int acc_bits, bint wrap, Py_ssize_t chunk,
                int n_threads, int isa=-1, bint force_row=False, bint allow_int32=False):
     """Bounded accumulation of raw products; returns (hit count, path name, int32).
 
@@ -94,7 +93,6 @@ def accumulate(cnp.ndarray a,                        # IN (..., M, K) integer ar
     g.acc_bits = acc_bits
     g.wrap = wrap
     g.chunk = chunk
-    g.need_count = need_count
     g.n_threads = n_threads
     g.isa = isa
     g.force_row = force_row

@@ -1012,7 +1012,6 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     const uint64_t maxprod = tile_bound(max_rowmax, max_rowmax, max_colmax, max_colmax);
     const int safe = gbound <= acc_hi;
     const int fits32 = gbound <= (uint64_t)INT32_MAX;
-    const int wrap_free = g->wrap && !g->need_count;   /* order and hits irrelevant */
     unsigned char *task_mask = NULL;
 
     /* Driver 1 when order cannot matter or checkpoints can prove it (Design note). */
@@ -1021,7 +1020,7 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     if (both16 && !g->force_row) {
         uint64_t thresh;
         ptrdiff_t group = check_group(maxprod, lim32, &thresh);
-        if ((safe && fits32) || (wrap_free && acc_bits <= 32)) {
+        if (safe && fits32) {
             use_d1 = 1;
         } else if (group >= 2) {
             use_d1 = 1;
@@ -1074,7 +1073,7 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
         /* rows flagged by driver 1 already failed their checkpoints: go straight to
          * the bounded loop */
         x.group = task_mask ? 0 : check_group(maxprod, x.plain_lim, &x.thresh);
-        if (safe || wrap_free)
+        if (safe)
             x.op = OP_PLAIN;
         else if (g->wrap)
             x.op = acc_bits == x.lane_bits ? OP_WRAPF : OP_WRAPC;

@@ -26,7 +26,6 @@ typedef struct {
     int acc_bits;               /* 2..64                                       */
     int wrap;                   /* 0: saturate, 1: wrap                        */
     ptrdiff_t chunk;            /* chunk length; >= k (or <= 0) means one level */
-    int need_count;             /* count bound hits also in wrap mode          */
     int n_threads;
     int isa;                    /* -1: best available; 0 portable, 1 avx2, 2 avx512 */
     int force_row;              /* 1: never take the BLIS path (tests)         */
@@ -36,7 +35,7 @@ typedef struct {
 } fxp_gemm_args;
 
 /* Returns the number of outputs whose accumulation hit the bound (exact in
- * saturate mode, and in wrap mode when need_count), or -1 when out of memory. */
+ * both modes), or -1 when out of memory. */
 int64_t fxp_gemm(fxp_gemm_args *args);
 
 /* Best ISA level the running CPU supports (0, 1 or 2). */
