@@ -150,13 +150,16 @@ int fxp_simd_level(int want)
 
 static int level(void) { return g_level < 0 ? fxp_simd_level(-1) : g_level; }
 
+/* the variant of chunk function `name` for the SIMD level in use */
+#ifdef FXP_X86_DISPATCH
+#define FXP_PICK(name) (level() == 2 ? name##_avx512 : level() == 1 ? name##_avx2 : name##_portable)
+#else
+#define FXP_PICK(name) name##_portable
+#endif
+
 void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over)
 {
-    int_chunk_fn fn = int_op_chunk_portable;
-#ifdef FXP_X86_DISPATCH
-    if (level() == 2) fn = int_op_chunk_avx512;
-    else if (level() == 1) fn = int_op_chunk_avx2;
-#endif
+    const int_chunk_fn fn = FXP_PICK(int_op_chunk);
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t over = 0;
     #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:over) if(n_threads > 1)
@@ -169,11 +172,7 @@ void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over
 
 void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t counts[3])
 {
-    quantize_chunk_fn fn = quantize_chunk_portable;
-#ifdef FXP_X86_DISPATCH
-    if (level() == 2) fn = quantize_chunk_avx512;
-    else if (level() == 1) fn = quantize_chunk_avx2;
-#endif
+    const quantize_chunk_fn fn = FXP_PICK(quantize_chunk);
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t c0 = 0, c1 = 0, c2 = 0;
     #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:c0, c1, c2) if(n_threads > 1)
