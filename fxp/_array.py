@@ -144,52 +144,43 @@ class FxpArray:
 
     # --- arithmetic -----------------------------------------------------------------------
     def __add__(self, other):
-        from ._functions import add
-        return _binary(add, self, other)
+        return _binary("add", self, other)
 
     def __radd__(self, other):
-        from ._functions import add
-        return _binary(add, other, self)
+        return _binary("add", other, self)
 
     def __sub__(self, other):
-        from ._functions import subtract
-        return _binary(subtract, self, other)
+        return _binary("subtract", self, other)
 
     def __rsub__(self, other):
-        from ._functions import subtract
-        return _binary(subtract, other, self)
+        return _binary("subtract", other, self)
 
     def __mul__(self, other):
-        from ._functions import multiply
-        return _binary(multiply, self, other)
+        return _binary("multiply", self, other)
 
     def __rmul__(self, other):
-        from ._functions import multiply
-        return _binary(multiply, other, self)
+        return _binary("multiply", other, self)
 
     def __iadd__(self, other):
-        from ._functions import add
-        return self._inplace(add, other)
+        return self._inplace("add", other)
 
     def __isub__(self, other):
-        from ._functions import subtract
-        return self._inplace(subtract, other)
+        return self._inplace("subtract", other)
 
     def __imul__(self, other):
-        from ._functions import multiply
-        return self._inplace(multiply, other)
+        return self._inplace("multiply", other)
 
-    def _inplace(self, func, other):
+    def _inplace(self, op, other):
         if isinstance(other, FxpArray) and other.fmt != self._fmt:
             raise ValueError(
-                f"in-place {func.__name__} needs operands of the same format, got {self._fmt} and "
-                f"{other.fmt}; use fxp.{func.__name__}(a, b, out_format=a.fmt) and assign"
+                f"in-place {op} needs operands of the same format, got {self._fmt} and "
+                f"{other.fmt}; use fxp.{op}(a, b, out_format=a.fmt) and assign"
             )
-        result = _binary(func, self, other, out_format=self._fmt)
+        result = _binary(op, self, other, out_format=self._fmt)
         if result is NotImplemented:
             return NotImplemented
         if result.shape != self.shape:
-            raise ValueError(f"in-place {func.__name__}: result shape {result.shape} does not "
+            raise ValueError(f"in-place {op}: result shape {result.shape} does not "
                              f"match {self.shape}")
         self._raw[...] = result.raw
         return self
@@ -312,13 +303,14 @@ def _as_raw_of(value, fmt):
     return asarray(value, fmt).raw
 
 
-def _binary(func, a, b, out_format=None):
-    """Operator helper: coerce Python / numpy operands, then call ``func``."""
+def _binary(op, a, b, out_format=None):
+    """Operator helper: coerce Python / numpy operands, then call ``fxp.<op>`` (add, subtract, multiply)."""
+    from . import _functions   # imports this module, so imported late
     try:
         a, b = coerce_operands(a, b)
     except TypeError:
         return NotImplemented
-    return func(a, b, out_format=out_format)
+    return getattr(_functions, op)(a, b, out_format=out_format)
 
 
 def coerce_operands(a, b):

@@ -249,15 +249,14 @@ def mean(a, axis=None, rounding=None, rng=None, keepdims=False):
         # floor(q + rem/n + r/2**64): up by one when rem * 2**64 + r * n >= n * 2**64
         up = [int(m) * 2**64 + w * n >= n * 2**64 for m, w in zip(rem.ravel().tolist(), words)]
         result = q + np.array(up, dtype=np.int64).reshape(q.shape)
+    elif rounding is Rounding.FLOOR:
+        result = q
+    elif rounding is Rounding.TOWARD_ZERO:
+        result = q + ((rem != 0) & (q < 0))
     else:
         twice = 2 * rem
-        bump = {
-            Rounding.NEAREST_EVEN: (twice > n) | ((twice == n) & (q % 2 == 1)),
-            Rounding.NEAREST_AWAY: (twice > n) | ((twice == n) & (q >= 0)),
-            Rounding.FLOOR: np.zeros_like(q, dtype=bool),
-            Rounding.TOWARD_ZERO: (rem != 0) & (q < 0),
-        }[rounding]
-        result = q + bump
+        tie_up = (q % 2 == 1) if rounding is Rounding.NEAREST_EVEN else (q >= 0)
+        result = q + ((twice > n) | ((twice == n) & tie_up))
     return FxpArray(np.asarray(result).astype(a.fmt.dtype), a.fmt)
 
 

@@ -118,6 +118,23 @@ def test_reductions():
         fxp.mean(fxp.zeros((0,), "s8.0"))
 
 
+@pytest.mark.parametrize("rounding", [m.value for m in fxp.Rounding])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+def test_mean_matches_exact_rational_rounding(rounding, axis):
+    from fractions import Fraction
+
+    from fxp._reference import Xoroshiro128Plus, element_words, round_rational
+    raw = np.random.default_rng(3).integers(-128, 128, size=(6, 7)).astype(np.int8)
+    a = fxp.from_raw(raw, "s8.3")
+    got = fxp.mean(a, axis=axis, rounding=rounding, rng=9)
+    total = np.asarray(raw.astype(np.int64).sum(axis=axis))
+    n = raw.size // total.size
+    words = element_words(Xoroshiro128Plus.seeded(9).next(), total.size) if rounding == "stochastic" \
+        else [0] * total.size
+    expected = [round_rational(Fraction(t, n), rounding, r) for t, r in zip(total.ravel().tolist(), words)]
+    assert got.fmt == a.fmt and got.raw.ravel().tolist() == expected
+
+
 def test_numpy_protocols():
     a = fxp.asarray([0.5, -1.0, 2.0], "s16.12")
     b = fxp.asarray([1.0, 1.0, 1.0], "s16.12")

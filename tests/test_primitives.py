@@ -25,6 +25,17 @@ SHIFTS = [-70, -64, -40, -3, -1, 0, 1, 2, 5, 12, 31, 32, 62, 63, 64, 65, 100, 13
 
 
 @pytest.mark.parametrize("mode", range(5))
+def test_shr_round_i64_matches_reference(mode):
+    x = _edge_int64s()
+    r = RNG.integers(0, 2**64, size=x.size, dtype=np.uint64)
+    r[:4] = [0, 2**64 - 1, 2**63, 1]
+    for s in [s for s in SHIFTS if s >= 0]:
+        got = prim.shr_round_i64(x, s, mode, r)
+        expected = [round_shift(xi, s, ROUNDINGS[mode], ri) for xi, ri in zip(x.tolist(), r.tolist())]
+        assert got.tolist() == expected, s
+
+
+@pytest.mark.parametrize("mode", range(5))
 @pytest.mark.parametrize("ovf", range(3))
 @pytest.mark.parametrize("fmt", [Format(16, 0), Format(8, 0, signed=False), Format(32, 0), Format(1, 0)])
 def test_requantize_i64_matches_reference(mode, ovf, fmt):

@@ -83,6 +83,10 @@ def test_global_seed_and_rng_normalisation():
     assert fxp.random.draw_key() == k1
     assert fxp.random.draw_key(11) == fxp.random.draw_key(11)
     assert fxp.random.draw_key(np.random.default_rng(0)) == fxp.random.draw_key(np.random.default_rng(0))
+    # and the key is the generator's first word: an int seeds an Xorshift, a Generator gives its BitGenerator
+    assert fxp.random.draw_key(11) == Xoroshiro128Plus.seeded(11).next()
+    assert fxp.random.draw_key(np.random.default_rng(0)) == int(np.random.default_rng(0).bit_generator.random_raw())
+    assert fxp.random.draw_key(np.random.PCG64(3)) == int(np.random.PCG64(3).random_raw())
     with pytest.raises(TypeError, match="rng"):
         fxp.random.draw_key("abc")
 

@@ -10,8 +10,6 @@ from fxp._kernels._rng cimport (FXP_RNG_BLOCK, fxp_rng_block_fill, fxp_stream_ne
 
 cnp.import_array()
 
-BLOCK = FXP_RNG_BLOCK
-
 cdef uint64_t _next_uint64(void *st) noexcept nogil:
     return fxp_stream_next(<fxp_stream_t *> st)
 

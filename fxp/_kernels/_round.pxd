@@ -1,5 +1,6 @@
 # Rounding and narrowing primitives (contracts in csrc/fxp_round.h; twin: fxp/_reference.py).
 # Mode codes follow the order of fxp.Rounding / fxp.Overflow (fxp/_ops.py; checked by tests).
+# Only the test wrappers in _primitives.pyx cimport this; the C kernels include fxp_round.h.
 from libc.stdint cimport int64_t, uint64_t
 
 cdef extern from "fxp_round.h" nogil:
@@ -15,15 +16,8 @@ cdef extern from "fxp_round.h" nogil:
     ctypedef long long fxp_i128 "fxp_i128"   # __int128 (declared as an opaque wide integer)
     # round x / 2**s (s >= 0, any size) with `mode`; r: random word for stochastic
     int64_t fxp_shr_round_i64(int64_t x, int s, int mode, uint64_t r) noexcept
-    # the same for 1 <= s <= 63 only (no range branches; vectorises)
-    int64_t fxp_shr_round_i64_near(int64_t x, int s, int mode, uint64_t r) noexcept
-    # keep the low w bits of v as a signed / unsigned word
-    int64_t fxp_wrap_i64(int64_t v, int w, int is_signed) noexcept
-    # narrow v into [lo, hi] (w-bit word) by saturate / wrap; counts overflows in n_over[0]
-    int64_t fxp_narrow_i64(int64_t v, int64_t lo, int64_t hi, int w, int ovf, int64_t *n_over) noexcept
-    # narrow x * 2**t (t >= 0, any size) exactly
-    int64_t fxp_shl_narrow_i64(int64_t x, int t, int64_t lo, int64_t hi, int w, int ovf, int64_t *n_over) noexcept
-    # one rounding by s = src_frac - dst_frac (left shift when s < 0), then narrowing
+    # one rounding by s = src_frac - dst_frac (left shift when s < 0), then saturate / wrap
+    # narrowing into [lo, hi] (w-bit word), counting overflows in n_over[0]
     int64_t fxp_requantize_i64(int64_t x, int s, int mode, uint64_t r, int64_t lo, int64_t hi,
                                int w, int ovf, int64_t *n_over) noexcept
     # 128-bit twins (gcc/clang): products and sums wider than 64 bits

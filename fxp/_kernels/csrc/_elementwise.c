@@ -20,6 +20,17 @@
     __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt,f16c,avx512f,avx512bw,avx512cd,avx512dq,avx512vl")))
 #include <immintrin.h>
 
+/* One xoroshiro128+ step of the 8 lane streams held in (*a, *b); returns their 8 words. */
+FXP_AVX512_TARGET
+static inline __m512i xoroshiro_next_avx512(__m512i *a, __m512i *b)
+{
+    const __m512i word = _mm512_add_epi64(*a, *b);
+    *b = _mm512_xor_si512(*b, *a);
+    *a = _mm512_xor_si512(_mm512_xor_si512(_mm512_rol_epi64(*a, 24), *b), _mm512_slli_epi64(*b, 16));
+    *b = _mm512_rol_epi64(*b, 37);
+    return word;
+}
+
 /* fxp_rng_block_fill with the 8 lanes in one AVX-512 register (same bits; tested). */
 FXP_AVX512_TARGET
 static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64_t n)
@@ -28,12 +39,8 @@ static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64
     fxp_rng_block_seed(key, block, s0, s1);
     __m512i a = _mm512_loadu_si512(s0), b = _mm512_loadu_si512(s1);
     int64_t p = 0;
-    for (; p + FXP_RNG_LANES <= n; p += FXP_RNG_LANES) {
-        _mm512_storeu_si512(out + p, _mm512_add_epi64(a, b));
-        b = _mm512_xor_si512(b, a);
-        a = _mm512_xor_si512(_mm512_xor_si512(_mm512_rol_epi64(a, 24), b), _mm512_slli_epi64(b, 16));
-        b = _mm512_rol_epi64(b, 37);
-    }
+    for (; p + FXP_RNG_LANES <= n; p += FXP_RNG_LANES)
+        _mm512_storeu_si512(out + p, xoroshiro_next_avx512(&a, &b));
     if (p < n) {
         uint64_t tail[FXP_RNG_LANES];
         _mm512_storeu_si512(tail, _mm512_add_epi64(a, b));
@@ -80,10 +87,7 @@ static void sr_quantize_avx512(const double *x, double scale, uint64_t key, uint
             const __m512i c = _mm512_cvt_roundpd_epu64(_mm512_mul_pd(y, minus_two64), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
             F = _mm512_mask_sub_epi64(F, small, _mm512_setzero_si512(), c);
         }
-        const __m512i rv = _mm512_add_epi64(ra, rb);                /* xoroshiro128+ x 8 */
-        rb = _mm512_xor_si512(rb, ra);
-        ra = _mm512_xor_si512(_mm512_xor_si512(_mm512_rol_epi64(ra, 24), rb), _mm512_slli_epi64(rb, 16));
-        rb = _mm512_rol_epi64(rb, 37);
+        const __m512i rv = xoroshiro_next_avx512(&ra, &rb);
         const __mmask8 carry = _mm512_cmp_epu64_mask(_mm512_add_epi64(rv, F), rv, _MM_CMPINT_LT);
         __m512d q = _mm512_mask_add_pd(fl, carry, fl, one);
         nan += __builtin_popcount(_mm512_cmp_pd_mask(xv, xv, _CMP_UNORD_Q));
@@ -150,13 +154,16 @@ int fxp_simd_level(int want)
 
 static int level(void) { return g_level < 0 ? fxp_simd_level(-1) : g_level; }
 
+/* the variant of chunk function `name` for the SIMD level in use */
+#ifdef FXP_X86_DISPATCH
+#define FXP_PICK(name) (level() == 2 ? name##_avx512 : level() == 1 ? name##_avx2 : name##_portable)
+#else
+#define FXP_PICK(name) name##_portable
+#endif
+
 void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over)
 {
-    int_chunk_fn fn = int_op_chunk_portable;
-#ifdef FXP_X86_DISPATCH
-    if (level() == 2) fn = int_op_chunk_avx512;
-    else if (level() == 1) fn = int_op_chunk_avx2;
-#endif
+    const int_chunk_fn fn = FXP_PICK(int_op_chunk);
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t over = 0;
     #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:over) if(n_threads > 1)
@@ -169,11 +176,7 @@ void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over
 
 void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t counts[3])
 {
-    quantize_chunk_fn fn = quantize_chunk_portable;
-#ifdef FXP_X86_DISPATCH
-    if (level() == 2) fn = quantize_chunk_avx512;
-    else if (level() == 1) fn = quantize_chunk_avx2;
-#endif
+    const quantize_chunk_fn fn = FXP_PICK(quantize_chunk);
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t c0 = 0, c1 = 0, c2 = 0;
     #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:c0, c1, c2) if(n_threads > 1)

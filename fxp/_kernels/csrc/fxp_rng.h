@@ -10,8 +10,7 @@
  *     b * FXP_RNG_LANES + p % FXP_RNG_LANES.  The 8 lanes interleave so that one AVX-512
  *     register advances the 8 streams of a block at once; the bits never depend on threads.
  *   - consumers use the HIGH bits of a word (xoroshiro128+'s low bits are weak).
- * Kernels with another output layout (the GEMM) pick their own block index from the output
- * position and reuse fxp_stream_init / fxp_stream_next or fxp_rng_block_fill unchanged.
+ * The GEMM rounds its accumulators with the elementwise kernel, so it follows this rule as is.
  */
 #ifndef FXP_RNG_H
 #define FXP_RNG_H
