@@ -5,6 +5,7 @@ per-batch offsets; this module only hands raw pointers and strides to C and
 releases the GIL once for the whole (batched) product.
 """
 import numpy as np
+from fxp._kernels import _elementwise
 
 cimport numpy as cnp
 from libc.stdint cimport int64_t
@@ -34,13 +35,9 @@ cdef extern from "_gemm.h":
     int64_t fxp_gemm(fxp_gemm_args *g) noexcept nogil
     int fxp_gemm_best_isa() noexcept nogil
 
-TYPE_CODES = {
-    np.dtype(np.int8): 0,
-    np.dtype(np.uint8): 1,
-    np.dtype(np.int16): 2,
-    np.dtype(np.uint16): 3,
-    np.dtype(np.int32): 4,
-}
+# operand storage the kernel reads: the elementwise type codes up to int32 (no uint32/int64)
+_INT32_CODE = _elementwise.TYPE_CODES[np.dtype(np.int32)]
+TYPE_CODES = {dt: code for dt, code in _elementwise.TYPE_CODES.items() if code <= _INT32_CODE}
 PATH_NAMES = {0: "none", 1: "blis16", 2: "row32", 3: "row64"}
 
 
