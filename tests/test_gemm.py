@@ -121,6 +121,64 @@ def test_checkpoint_fallback_mixed_tiles():
     assert path == "blis16" and 0 < hits < a.shape[0] * b.shape[1]
 
 
+VNNI = _kgemm.best_isa() >= 3
+BYTE_SHAPES = [(m, k, n) for m, k, n in itertools.product([1, 5, 17, 33, 64], [1, 3, 31, 65],
+                                                              [1, 16, 33, 65])]
+
+
+@pytest.mark.parametrize("dt_a", [np.int8, np.uint8])
+def test_byte_kernel_edge_values_and_shapes(dt_a):
+    # vpdpbusd path (int8/uint8 A, int8 B, nothing can overflow): offset of signed A,
+    # -128 * -128, 127, all-negative columns; every ISA and 1 or 2 threads agree
+    rng = np.random.default_rng(11)
+    info = np.iinfo(dt_a)
+    for m, k, n in BYTE_SHAPES:
+        a = random_raw(rng, dt_a, (m, k))
+        b = random_raw(rng, np.int8, (k, n))
+        a.flat[::3] = info.min
+        a.flat[1::5] = info.max
+        b[:, ::4] = -128                 # all-negative columns
+        b[::7, 1::4] = 127
+        for isa in ISAS:
+            path, _ = check(a, b, 32, isa=isa, n_threads=1 + (m * n) % 2)
+            assert path == ("vnni8" if isa >= 3 else "blis16")
+
+
+@pytest.mark.skipif(not VNNI, reason="no AVX-512 VNNI on this CPU")
+def test_byte_kernel_runs_here_and_refuses_unsafe():
+    rng = np.random.default_rng(12)
+    a = random_raw(rng, np.int8, (40, 300))
+    b = random_raw(rng, np.int8, (300, 50))
+    assert check(a, b, 32)[0] == "vnni8"
+    assert check(a, b, 32, n_threads=2)[0] == "vnni8"
+    assert check(a, b, 32, force_row=True)[0] == "row32"
+    assert check(a.astype(np.uint8), b, 32)[0] == "vnni8"
+    assert check(a, b.astype(np.uint8), 32)[0] == "blis16"   # unsigned B: the int16 kernel
+    assert check(a, b, 16)[0] != "vnni8"                     # bound can be reached
+    assert check(a, b, 32, "wrap")[0] == "vnni8"              # bound proves no wrap either
+    # non-contiguous, transposed and reversed operands
+    big_a = random_raw(rng, np.int8, (90, 200))
+    big_b = random_raw(rng, np.int8, (200, 80))
+    for x, y in [(big_a[::2, ::3], big_b[:67, ::-2]), (np.asfortranarray(big_a), big_b),
+                 (big_a[::-1, :70], np.asfortranarray(big_b[:70]))]:
+        assert check(x, y, 32)[0] == "vnni8"
+
+
+@pytest.mark.skipif(not VNNI, reason="no AVX-512 VNNI on this CPU")
+def test_byte_kernel_deep_k():
+    # K * 255 * 128 > 2**31: the offset sums exceed int32 but stay exact modulo 2**32;
+    # the worst-case bound (K * 2**14 < 2**31) still proves the final sums fit int32
+    k = 70000
+    a = np.full((3, k), -128, dtype=np.int8)
+    a[1] = 127
+    a[2, ::2] = 0
+    b = np.full((k, 5), -128, dtype=np.int8)
+    b[:, 1] = 127
+    b[::3, 2] = 1
+    for n_threads in (1, 2):
+        assert check(a, b, 32, n_threads=n_threads)[0] == "vnni8"
+
+
 def test_batched_broadcast_offsets():
     rng = np.random.default_rng(7)
     a = random_raw(rng, np.int16, (2, 1, 6, 9), 16)

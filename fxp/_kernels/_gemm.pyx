@@ -38,11 +38,11 @@ cdef extern from "_gemm.h":
 # operand storage the kernel reads: the elementwise type codes up to int32 (no uint32/int64)
 _INT32_CODE = _elementwise.TYPE_CODES[np.dtype(np.int32)]
 TYPE_CODES = {dt: code for dt, code in _elementwise.TYPE_CODES.items() if code <= _INT32_CODE}
-PATH_NAMES = {0: "none", 1: "blis16", 2: "row32", 3: "row64"}
+PATH_NAMES = {0: "none", 1: "blis16", 2: "row32", 3: "row64", 4: "vnni8"}
 
 
 def best_isa():
-    """0 portable C, 1 AVX2, 2 AVX-512BW: the best kernel set this CPU runs."""
+    """0 portable C, 1 AVX2, 2 AVX-512BW, 3 AVX-512 VNNI: the best kernel set this CPU runs."""
     return fxp_gemm_best_isa()
 
 

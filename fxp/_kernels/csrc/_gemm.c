@@ -53,6 +53,8 @@
 #define FXP_INLINE static inline __attribute__((always_inline))
 #define FXP_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define FXP_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")))
+#define FXP_TARGET_VNNI \
+    __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                             */
@@ -74,7 +76,7 @@ int fxp_gemm_best_isa(void)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-        return 2;
+        return __builtin_cpu_supports("avx512vnni") ? 3 : 2;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return 1;
 #endif
@@ -255,16 +257,32 @@ FXP_INLINE uint32_t pair16(int32_t lo, int32_t hi)
     return (uint32_t)(uint16_t)lo | ((uint32_t)(uint16_t)hi << 16);
 }
 
-/* Pack A[i0:i0+mc, k0:k0+2*kp] into MR-row panels of (a[i,2p], a[i,2p+1])
- * dwords, zero-padded to MR rows and to the K end.  Rows lying wholly inside
- * A take a branch-free loop (contiguous when A's rows are). */
-#define DEF_D1_PACK_A(T)                                                                      \
-    static void d1_pack_a_##T(const mat_view *v, ptrdiff_t i0, ptrdiff_t mc, ptrdiff_t k0,     \
-                              ptrdiff_t kp, int mr, uint32_t *ap)                             \
+/* Byte quads for vpdpbusd: four consecutive k of one row of A (unsigned bytes;
+ * signed A is offset by 128 through xor_a = 0x80808080) or of one column of B
+ * (signed bytes).  Padding is zero in B, so A's padding never contributes. */
+FXP_INLINE uint32_t quad8(int32_t x0, int32_t x1, int32_t x2, int32_t x3)
+{
+    return (uint32_t)(uint8_t)x0 | (uint32_t)(uint8_t)x1 << 8 | (uint32_t)(uint8_t)x2 << 16 |
+           (uint32_t)(uint8_t)x3 << 24;
+}
+
+/* The dword of KPD consecutive k (2: int16 pair, 4: byte quad) starting at x,
+ * elements `step` apart. */
+#define D1_WORD(KPD, x, step)                                                   \
+    ((KPD) == 2 ? pair16((x)[0], (x)[step])                                     \
+                : quad8((x)[0], (x)[step], (x)[2 * (step)], (x)[3 * (step)]))
+
+/* Pack A[i0:i0+mc, k0:k0+KPD*kp] into MR-row panels of KPD-k dwords (xor xor_a),
+ * zero-padded to MR rows and to the K end.  Rows lying wholly inside A take a
+ * branch-free loop (contiguous when A's rows are). */
+#define DEF_D1_PACK_A(T, KPD)                                                                 \
+    static void d1_pack_a##KPD##_##T(const mat_view *v, ptrdiff_t i0, ptrdiff_t mc,           \
+                                     ptrdiff_t k0, ptrdiff_t kp, int mr, uint32_t xor_a,      \
+                                     uint32_t *ap)                                            \
     {                                                                                         \
         const T *a = (const T *)v->a;                                                         \
         const ptrdiff_t rs = v->a_rs, cs = v->a_cs, K = v->k;                                 \
-        const ptrdiff_t kp_full = k0 + 2 * kp <= K ? kp : (K - k0) / 2;                       \
+        const ptrdiff_t kp_full = k0 + KPD * kp <= K ? kp : (K - k0) / KPD;                   \
         for (ptrdiff_t ir = 0; ir < mc; ir += mr) {                                           \
             uint32_t *dst = ap + ir * kp;                                                     \
             for (int r = 0; r < mr; r++) {                                                    \
@@ -277,51 +295,77 @@ FXP_INLINE uint32_t pair16(int32_t lo, int32_t hi)
                 const T *row = a + i * rs + k0 * cs;                                          \
                 if (cs == 1) {                                                                \
                     for (ptrdiff_t p = 0; p < kp_full; p++)                                   \
-                        dst[p * mr + r] = pair16(row[2 * p], row[2 * p + 1]);                 \
+                        dst[p * mr + r] = D1_WORD(KPD, row + KPD * p, 1) ^ xor_a;             \
                 } else {                                                                      \
                     for (ptrdiff_t p = 0; p < kp_full; p++)                                   \
-                        dst[p * mr + r] = pair16(row[2 * p * cs], row[(2 * p + 1) * cs]);     \
+                        dst[p * mr + r] = D1_WORD(KPD, row + KPD * p * cs, cs) ^ xor_a;       \
                 }                                                                             \
                 for (ptrdiff_t p = kp_full; p < kp; p++) {                                    \
-                    const ptrdiff_t k = k0 + 2 * p;                                           \
-                    dst[p * mr + r] = pair16(k < K ? a[i * rs + k * cs] : 0,                  \
-                                             k + 1 < K ? a[i * rs + (k + 1) * cs] : 0);       \
+                    int32_t e[4] = {0, 0, 0, 0};                                              \
+                    for (int q = 0; q < KPD; q++)                                             \
+                        if (k0 + KPD * p + q < K)                                             \
+                            e[q] = a[i * rs + (k0 + KPD * p + q) * cs];                       \
+                    dst[p * mr + r] = D1_WORD(KPD, e, 1) ^ xor_a;                             \
                 }                                                                             \
             }                                                                                 \
         }                                                                                     \
     }
-FXP_FOR_TYPES(DEF_D1_PACK_A)
 
-/* Pack one NR-column sliver of B[k0:k0+2*kp, j0:j0+nr_valid]; full slivers of
+/* Pack one NR-column sliver of B[k0:k0+KPD*kp, j0:j0+nr_valid]; full slivers of
  * a row-major B take a branch-free, vectorisable loop. */
-#define DEF_D1_PACK_B(T)                                                                      \
-    static void d1_pack_b_sliver_##T(const mat_view *v, ptrdiff_t j0, ptrdiff_t nr_valid,     \
+#define DEF_D1_PACK_B(T, KPD)                                                                 \
+    static void d1_pack_b##KPD##_##T(const mat_view *v, ptrdiff_t j0, ptrdiff_t nr_valid,     \
                                      ptrdiff_t k0, ptrdiff_t kp, int nr, uint32_t *bp)        \
     {                                                                                         \
         const T *b = (const T *)v->b;                                                         \
         const ptrdiff_t rs = v->b_rs, cs = v->b_cs, K = v->k;                                 \
-        const ptrdiff_t kp_full = k0 + 2 * kp <= K ? kp : (K - k0) / 2;                       \
+        const ptrdiff_t kp_full = k0 + KPD * kp <= K ? kp : (K - k0) / KPD;                   \
         ptrdiff_t p = 0;                                                                      \
         if (nr_valid == nr && cs == 1) {                                                      \
             for (; p < kp_full; p++) {                                                        \
-                const T *r0 = b + (k0 + 2 * p) * rs + j0, *r1 = r0 + rs;                      \
+                const T *r0 = b + (k0 + KPD * p) * rs + j0;                                   \
                 for (int c = 0; c < nr; c++)                                                  \
-                    bp[p * nr + c] = pair16(r0[c], r1[c]);                                    \
+                    bp[p * nr + c] = D1_WORD(KPD, r0 + c, rs);                                \
             }                                                                                 \
         }                                                                                     \
         for (; p < kp; p++) {                                                                 \
-            const ptrdiff_t k = k0 + 2 * p;                                                   \
             for (int c = 0; c < nr; c++) {                                                    \
-                int32_t lo = 0, hi = 0;                                                       \
-                if (c < nr_valid) {                                                           \
-                    if (k < K) lo = b[k * rs + (j0 + c) * cs];                                \
-                    if (k + 1 < K) hi = b[(k + 1) * rs + (j0 + c) * cs];                      \
-                }                                                                             \
-                bp[p * nr + c] = pair16(lo, hi);                                              \
+                int32_t e[4] = {0, 0, 0, 0};                                                  \
+                for (int q = 0; q < KPD; q++)                                                 \
+                    if (c < nr_valid && k0 + KPD * p + q < K)                                 \
+                        e[q] = b[(k0 + KPD * p + q) * rs + (j0 + c) * cs];                    \
+                bp[p * nr + c] = D1_WORD(KPD, e, 1);                                          \
             }                                                                                 \
         }                                                                                     \
     }
-FXP_FOR_TYPES(DEF_D1_PACK_B)
+#define DEF_D1_PACK2(T) DEF_D1_PACK_A(T, 2) DEF_D1_PACK_B(T, 2)
+FXP_FOR_TYPES(DEF_D1_PACK2)
+DEF_D1_PACK_A(int8_t, 4)
+DEF_D1_PACK_A(uint8_t, 4)
+DEF_D1_PACK_B(int8_t, 4)
+
+/* -128 * (sum over k of b[k, j]) mod 2**32: the initial C row that removes the
+ * +128 offset of signed A in the byte kernel.  Every sum is exact modulo 2**32,
+ * and the path runs only where the true result fits int32, so the result is exact
+ * whatever K (no K splitting is needed). */
+static void d1_offset_row(const mat_view *v, int32_t *row)
+{
+    const int8_t *b = (const int8_t *)v->b;
+    uint32_t *s = (uint32_t *)row;
+    for (ptrdiff_t j = 0; j < v->n; j++)
+        s[j] = 0;
+    if (v->b_cs == 1) {
+        for (ptrdiff_t k = 0; k < v->k; k++)
+            for (ptrdiff_t j = 0; j < v->n; j++)
+                s[j] += (uint32_t)(int32_t)b[k * v->b_rs + j];
+    } else {
+        for (ptrdiff_t j = 0; j < v->n; j++)
+            for (ptrdiff_t k = 0; k < v->k; k++)
+                s[j] += (uint32_t)(int32_t)b[k * v->b_rs + j * v->b_cs];
+    }
+    for (ptrdiff_t j = 0; j < v->n; j++)
+        s[j] = 0u - 128u * s[j];
+}
 
 /* Widen the int32 values stored in the first half of c (size of them) to
  * int64 in place, last block first: the int64 block [s, s+16) overlaps int32
@@ -443,56 +487,70 @@ FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint
 #undef FXP_STORE
 }
 
-FXP_TARGET_AVX512 static int ukr_avx512(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,
-                                        ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)
-{
-    /* 12 x 32: 24 accumulators + 2 B vectors + broadcast + max + temps <= 32 zmm */
+/* 12 x 32 int32 tile: 24 accumulators + 2 B vectors + broadcast + max + temps <= 32 zmm.
+ * MAC(c, a, b) adds the products of one dword step (2 int16 pairs or 4 byte quads). */
 #define FXP_ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define FXP_LOAD(i)                                                  \
+#define FXP_Z_LOAD(i)                                                     \
     __m512i c##i##a = _mm512_loadu_si512((const void *)(ct + (i) * ldc)); \
     __m512i c##i##b = _mm512_loadu_si512((const void *)(ct + (i) * ldc + 16));
-#define FXP_MAX(i)                                             \
-    mx = _mm512_max_epu32(mx, _mm512_abs_epi32(c##i##a));      \
+#define FXP_Z_MAX(i)                                       \
+    mx = _mm512_max_epu32(mx, _mm512_abs_epi32(c##i##a)); \
     mx = _mm512_max_epu32(mx, _mm512_abs_epi32(c##i##b));
-#define FXP_ROW(i)                                                                         \
-    if (_mm512_cmpgt_epu32_mask(_mm512_max_epu32(_mm512_abs_epi32(c##i##a),                \
-                                                 _mm512_abs_epi32(c##i##b)), thr))          \
+#define FXP_Z_ROW(i)                                                                \
+    if (_mm512_cmpgt_epu32_mask(_mm512_max_epu32(_mm512_abs_epi32(c##i##a),         \
+                                                 _mm512_abs_epi32(c##i##b)), thr)) \
         rows |= 1 << (i);
-#define FXP_STEP(i)                                                   \
-    {                                                                 \
-        __m512i a = _mm512_set1_epi32((int)ap[i]);                    \
-        c##i##a = _mm512_add_epi32(c##i##a, _mm512_madd_epi16(a, b0)); \
-        c##i##b = _mm512_add_epi32(c##i##b, _mm512_madd_epi16(a, b1)); \
-    }
-#define FXP_STORE(i)                                        \
-    _mm512_storeu_si512((void *)(ct + (i) * ldc), c##i##a);   \
+#define FXP_Z_STORE(i)                                        \
+    _mm512_storeu_si512((void *)(ct + (i) * ldc), c##i##a); \
     _mm512_storeu_si512((void *)(ct + (i) * ldc + 16), c##i##b);
-    FXP_ROWS12(FXP_LOAD)
-    const __m512i thr = _mm512_set1_epi32((int)thresh);
-    int rows = 0;
-    for (ptrdiff_t p0 = 0; p0 <= kp; p0 += group) {
-        __m512i mx = _mm512_setzero_si512();
-        FXP_ROWS12(FXP_MAX)
-        if (_mm512_cmpgt_epu32_mask(mx, thr)) {
-            FXP_ROWS12(FXP_ROW)
-        }
-        ptrdiff_t p1 = p0 + group < kp ? p0 + group : kp;
-        for (ptrdiff_t p = p0; p < p1; p++) {
-            __m512i b0 = _mm512_loadu_si512((const void *)bp);
-            __m512i b1 = _mm512_loadu_si512((const void *)(bp + 16));
-            FXP_ROWS12(FXP_STEP)
-            ap += 12;
-            bp += 32;
-        }
+#define DEF_UKR_ZMM(NAME, TARGET, MAC)                                                          \
+    TARGET static int NAME(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,  \
+                           ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)                    \
+    {                                                                                          \
+        FXP_ROWS12(FXP_Z_LOAD)                                                                 \
+        const __m512i thr = _mm512_set1_epi32((int)thresh);                                    \
+        int rows = 0;                                                                          \
+        for (ptrdiff_t p0 = 0; p0 <= kp; p0 += group) {                                        \
+            __m512i mx = _mm512_setzero_si512();                                               \
+            FXP_ROWS12(FXP_Z_MAX)                                                              \
+            if (_mm512_cmpgt_epu32_mask(mx, thr)) {                                            \
+                FXP_ROWS12(FXP_Z_ROW)                                                          \
+            }                                                                                  \
+            ptrdiff_t p1 = p0 + group < kp ? p0 + group : kp;                                  \
+            for (ptrdiff_t p = p0; p < p1; p++) {                                              \
+                const __m512i b0 = _mm512_loadu_si512((const void *)bp);                       \
+                const __m512i b1 = _mm512_loadu_si512((const void *)(bp + 16));                \
+                FXP_ROWS12(FXP_Z_STEP_##MAC)                                                   \
+                ap += 12;                                                                      \
+                bp += 32;                                                                      \
+            }                                                                                  \
+        }                                                                                      \
+        FXP_ROWS12(FXP_Z_STORE)                                                                \
+        return rows;                                                                           \
     }
-    FXP_ROWS12(FXP_STORE)
-    return rows;
-#undef FXP_LOAD
-#undef FXP_MAX
-#undef FXP_ROW
-#undef FXP_STEP
-#undef FXP_STORE
-}
+/* vpmaddwd + vpaddd (AVX-512BW); vpdpwssd (VNNI, one fused instruction, same int32
+ * result mod 2**32); vpdpbusd (VNNI, unsigned bytes of A x signed bytes of B) */
+#define FXP_Z_STEP_MADD(i)                                                         \
+    {                                                                              \
+        const __m512i a = _mm512_set1_epi32((int)ap[i]);                           \
+        c##i##a = _mm512_add_epi32(c##i##a, _mm512_madd_epi16(a, b0));             \
+        c##i##b = _mm512_add_epi32(c##i##b, _mm512_madd_epi16(a, b1));             \
+    }
+#define FXP_Z_STEP_DPWSSD(i)                               \
+    {                                                      \
+        const __m512i a = _mm512_set1_epi32((int)ap[i]);   \
+        c##i##a = _mm512_dpwssd_epi32(c##i##a, a, b0);     \
+        c##i##b = _mm512_dpwssd_epi32(c##i##b, a, b1);     \
+    }
+#define FXP_Z_STEP_DPBUSD(i)                               \
+    {                                                      \
+        const __m512i a = _mm512_set1_epi32((int)ap[i]);   \
+        c##i##a = _mm512_dpbusd_epi32(c##i##a, a, b0);     \
+        c##i##b = _mm512_dpbusd_epi32(c##i##b, a, b1);     \
+    }
+DEF_UKR_ZMM(ukr_avx512, FXP_TARGET_AVX512, MADD)
+DEF_UKR_ZMM(ukr_vnni16, FXP_TARGET_VNNI, DPWSSD)
+DEF_UKR_ZMM(ukr_vnni8, FXP_TARGET_VNNI, DPBUSD)
 #endif
 
 /* ct <-> the valid mr x nr corner of the int32 C tile (zero padding). */
@@ -513,7 +571,10 @@ static void d1_store_tile(int32_t *c, ptrdiff_t ldc, const int32_t *ct, int nr_p
 
 typedef struct {
     int mr, nr;
-    ptrdiff_t group;          /* pairs between checkpoints */
+    int kpd;                  /* k per packed dword: 2 (int16 pairs) or 4 (byte quads) */
+    uint32_t xor_a;           /* byte quads: 0x80808080 turns signed A into unsigned */
+    const int32_t *c_init;    /* byte quads of signed A: every C row starts here */
+    ptrdiff_t group;          /* dword steps between checkpoints */
     uint32_t thresh;          /* largest |checkpoint| that proves the tile exact */
     unsigned char *flags;     /* OUT: per (row, NB-column block), 1 = recompute exactly */
 } d1_plan;
@@ -523,9 +584,10 @@ typedef struct {
 static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
 {
     const int mr = pl->mr, nr = pl->nr;
-    const ptrdiff_t m = v->m, n = v->n, kpairs = (v->k + 1) / 2;
+    const int kpd = pl->kpd;
+    const ptrdiff_t m = v->m, n = v->n, ksteps = (v->k + kpd - 1) / kpd;
     const ptrdiff_t nc_max = min_pd(NC_MAX, (n + nr - 1) / nr * nr);
-    const ptrdiff_t kc_max = min_pd(KC_PAIRS, kpairs);
+    const ptrdiff_t kc_max = min_pd(KC_PAIRS, ksteps);
     const ptrdiff_t n_blocks = (n + NB - 1) / NB;
     int32_t *c32 = (int32_t *)v->c;
     /* row blocks of at most MC_MAX rows, their count a multiple of the thread count
@@ -536,11 +598,16 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
     mc = min_pd(MC_MAX, (mc + mr - 1) / mr * mr);
     int failed = 0;
 
-    if (kpairs == 0 || m == 0 || n == 0) {
+    if (ksteps == 0 || m == 0 || n == 0) {
         memset(v->c, 0, sizeof(int64_t) * (size_t)(m * n));
         return 0;
     }
-    memset(c32, 0, sizeof(int32_t) * (size_t)(m * n));
+    if (pl->c_init) {
+        for (ptrdiff_t i = 0; i < m; i++)
+            memcpy(c32 + i * n, pl->c_init, sizeof(int32_t) * (size_t)n);
+    } else {
+        memset(c32, 0, sizeof(int32_t) * (size_t)(m * n));
+    }
     uint32_t *bp = fxp_alloc(sizeof(uint32_t) * (size_t)(nc_max * kc_max));
     if (!bp)
         return -1;
@@ -558,12 +625,17 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
             ptrdiff_t nc = min_pd(nc_max, n - jc);
             ptrdiff_t n_slivers = (nc + nr - 1) / nr;
             /* Loop 4: the k dimension, KC pairs at a time, in order. */
-            for (ptrdiff_t pc = 0; pc < kpairs; pc += kc_max) {
-                ptrdiff_t kp = min_pd(kc_max, kpairs - pc);
+            for (ptrdiff_t pc = 0; pc < ksteps; pc += kc_max) {
+                ptrdiff_t kp = min_pd(kc_max, ksteps - pc);
 #pragma omp for schedule(static)
-                for (ptrdiff_t s = 0; s < n_slivers; s++)
-                    FXP_TYPED_SWITCH(v->b_type, d1_pack_b_sliver, v, jc + s * nr,
-                                     min_pd(nr, nc - s * nr), 2 * pc, kp, nr, bp + s * nr * kp)
+                for (ptrdiff_t s = 0; s < n_slivers; s++) {
+                    if (kpd == 4)
+                        d1_pack_b4_int8_t(v, jc + s * nr, min_pd(nr, nc - s * nr), 4 * pc, kp, nr,
+                                          bp + s * nr * kp);
+                    else
+                        FXP_TYPED_SWITCH(v->b_type, d1_pack_b2, v, jc + s * nr,
+                                         min_pd(nr, nc - s * nr), 2 * pc, kp, nr, bp + s * nr * kp)
+                }
                 /* Loop 3: rows of C and A, MC at a time; dynamic, so that a thread
                  * the OS preempts does not hold the others at the barrier */
 #pragma omp for schedule(dynamic, 1)
@@ -571,7 +643,12 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
                     ptrdiff_t mcur = min_pd(mc, m - ic);
                     if (!ap)
                         continue;
-                    FXP_TYPED_SWITCH(v->a_type, d1_pack_a, v, ic, mcur, 2 * pc, kp, mr, ap)
+                    if (kpd == 4 && v->a_type == FXP_I8)
+                        d1_pack_a4_int8_t(v, ic, mcur, 4 * pc, kp, mr, pl->xor_a, ap);
+                    else if (kpd == 4)
+                        d1_pack_a4_uint8_t(v, ic, mcur, 4 * pc, kp, mr, pl->xor_a, ap);
+                    else
+                        FXP_TYPED_SWITCH(v->a_type, d1_pack_a2, v, ic, mcur, 2 * pc, kp, mr, 0, ap)
                     /* Loop 2: NR columns; loop 1: MR rows; then the micro-kernel. */
                     for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
                         for (ptrdiff_t ir = 0; ir < mcur; ir += mr) {
@@ -1015,8 +1092,13 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     unsigned char *task_mask = NULL;
 
     /* Driver 1 when order cannot matter or checkpoints can prove it (Design note). */
-    d1_plan pl = {6, 16, KC_PAIRS, UINT32_MAX, NULL};
+    d1_plan pl = {6, 16, 2, 0, NULL, KC_PAIRS, UINT32_MAX, NULL};
     int use_d1 = 0;
+    int32_t *offset_row = NULL;
+    /* byte quads (vpdpbusd): int8/uint8 A x int8 B, only where nothing can overflow
+     * (checkpoints would see partial sums shifted by the offset of signed A) */
+    const int vnni8 = FXP_X86 && isa >= 3 && !g->force_row && safe && fits32 &&
+                      (v->a_type == FXP_I8 || v->a_type == FXP_U8) && v->b_type == FXP_I8;
     if (both16 && !g->force_row) {
         uint64_t thresh;
         ptrdiff_t group = check_group(maxprod, lim32, &thresh);
@@ -1030,18 +1112,31 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     }
     if (use_d1) {
         ukr_fn ukr = ukr_portable;
+        g->path = FXP_PATH_BLIS16;
 #if FXP_X86
         if (isa >= 2)
-            pl.mr = 12, pl.nr = 32, ukr = ukr_avx512;
+            pl.mr = 12, pl.nr = 32, ukr = isa >= 3 ? ukr_vnni16 : ukr_avx512;
         else if (isa == 1)
             ukr = ukr_avx2;
+        if (vnni8) {
+            ukr = ukr_vnni8;
+            pl.kpd = 4;
+            g->path = FXP_PATH_VNNI8;
+            if (v->a_type == FXP_I8) {
+                pl.xor_a = 0x80808080u;
+                offset_row = fxp_alloc(sizeof(int32_t) * (size_t)v->n);
+                if (!offset_row)
+                    return -1;
+                d1_offset_row(v, offset_row);
+                pl.c_init = offset_row;
+            }
+        }
 #endif
         const ptrdiff_t n_tasks = v->m * ((v->n + NB - 1) / NB);
         pl.flags = calloc((size_t)n_tasks + 1, 1);
-        if (!pl.flags)
-            return -1;
-        g->path = FXP_PATH_BLIS16;
-        if (d1_run(v, ukr, &pl, nt) < 0) {
+        int rc = pl.flags ? d1_run(v, ukr, &pl, nt) : -1;
+        free(offset_row);
+        if (rc < 0) {
             free(pl.flags);
             return -1;
         }

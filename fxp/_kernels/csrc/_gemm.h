@@ -10,7 +10,8 @@
 #include "fxp_elementwise.h"
 
 /* Which kernel ran (for tests and benchmarks). */
-enum { FXP_PATH_NONE = 0, FXP_PATH_BLIS16 = 1, FXP_PATH_ROW32 = 2, FXP_PATH_ROW64 = 3 };
+enum { FXP_PATH_NONE = 0, FXP_PATH_BLIS16 = 1, FXP_PATH_ROW32 = 2, FXP_PATH_ROW64 = 3,
+       FXP_PATH_VNNI8 = 4 };
 
 typedef struct {
     const char *a;              /* IN: operand A, element type a_type          */
@@ -27,7 +28,7 @@ typedef struct {
     int wrap;                   /* 0: saturate, 1: wrap                        */
     ptrdiff_t chunk;            /* chunk length; >= k (or <= 0) means one level */
     int n_threads;
-    int isa;                    /* -1: best available; 0 portable, 1 avx2, 2 avx512 */
+    int isa;                    /* -1: best; 0 portable, 1 avx2, 2 avx512bw, 3 +vnni */
     int force_row;              /* 1: never take the BLIS path (tests)         */
     int out_int32;              /* IN: 1 lets a one-item product leave C as int32
                                  * (first half of c); OUT: whether it did       */
