@@ -28,7 +28,7 @@ static double ukernel_gmacs(ukr_fn ukr, int kpd)
     double t0 = now();
     int flags = 0;
     for (int r = 0; r < REPS; r++)
-        flags |= ukr(KP, ap, bp, ct, 32, KP, UINT32_MAX);
+        flags |= ukr(KP, ap, bp, ct, 32, ct, 32, KP, UINT32_MAX);
     double t = now() - t0;
     free(ap);
     free(bp);

@@ -131,11 +131,41 @@ typedef struct {
         }                                                                                     \
         *sum = s_, *mx = m_;                                                                  \
     }
-DEF_ABS_ROW(int8_t, uint32_t)
-DEF_ABS_ROW(uint8_t, uint32_t)
-DEF_ABS_ROW(int16_t, uint32_t)
-DEF_ABS_ROW(uint16_t, uint32_t)
-DEF_ABS_ROW(int32_t, uint64_t)
+/* Up to COLS_MAX unit-stride lines, k steps ks apart: the same 32-bit partial sums,
+ * so that the loop over the lines vectorises in 32-bit lanes; many lines at a time,
+ * so that each k step reads whole cache lines of a row-major operand. */
+#define COLS_MAX 512
+#define DEF_ABS_COLS(T, A)                                                                    \
+    FXP_INLINE void abs_cols_##T(const T *x, ptrdiff_t nl, ptrdiff_t K, ptrdiff_t ks,          \
+                                 uint64_t *sum, uint64_t *mx)                                  \
+    {                                                                                         \
+        A s_[COLS_MAX], m_[COLS_MAX];                                                         \
+        for (ptrdiff_t l = 0; l < nl; l++)                                                    \
+            m_[l] = 0;                                                                        \
+        for (ptrdiff_t k0 = 0; k0 < K; k0 += 32768) {                                         \
+            const ptrdiff_t k1 = K - k0 < 32768 ? K : k0 + 32768;                             \
+            for (ptrdiff_t l = 0; l < nl; l++)                                                \
+                s_[l] = 0;                                                                    \
+            for (ptrdiff_t k = k0; k < k1; k++) {                                             \
+                const T *col = x + k * ks;                                                    \
+                for (ptrdiff_t l = 0; l < nl; l++) {                                          \
+                    A ae = (A)(col[l] < 0 ? -(int64_t)col[l] : (int64_t)col[l]);              \
+                    s_[l] += ae;                                                              \
+                    m_[l] = ae > m_[l] ? ae : m_[l];                                          \
+                }                                                                             \
+            }                                                                                 \
+            for (ptrdiff_t l = 0; l < nl; l++)                                                \
+                sum[l] += s_[l];                                                              \
+        }                                                                                     \
+        for (ptrdiff_t l = 0; l < nl; l++)                                                    \
+            mx[l] = m_[l];                                                                    \
+    }
+#define DEF_ABS(T, A) DEF_ABS_ROW(T, A) DEF_ABS_COLS(T, A)
+DEF_ABS(int8_t, uint32_t)
+DEF_ABS(uint8_t, uint32_t)
+DEF_ABS(int16_t, uint32_t)
+DEF_ABS(uint16_t, uint32_t)
+DEF_ABS(int32_t, uint64_t)
 
 #define DEF_ABS_LINES(T)                                                                      \
     FXP_INLINE void abs_lines_##T(const char *base, ptrdiff_t l0, ptrdiff_t l1, ptrdiff_t ls,      \
@@ -162,20 +192,14 @@ DEF_ABS_ROW(int32_t, uint64_t)
         } else {                                                                              \
             uint64_t *sp = sum + l0, *mp = mx + l0;                                           \
             const ptrdiff_t nl = l1 - l0;                                                     \
-            for (ptrdiff_t k = 0; k < K; k++) {                                               \
+            for (ptrdiff_t q = 0; ls == 1 && q < nl; q += COLS_MAX)                           \
+                abs_cols_##T(x + (l0 + q), min_pd(COLS_MAX, nl - q), K, ks, sp + q, mp + q);   \
+            for (ptrdiff_t k = 0; ls != 1 && k < K; k++) {                                    \
                 const T *col = x + l0 * ls + k * ks;                                          \
-                if (ls == 1) {                                                                \
-                    for (ptrdiff_t l = 0; l < nl; l++) {                                      \
-                        uint64_t ae = ABS_U(col[l]);                                          \
-                        sp[l] += ae;                                                          \
-                        mp[l] = ae > mp[l] ? ae : mp[l];                                      \
-                    }                                                                         \
-                } else {                                                                      \
-                    for (ptrdiff_t l = 0; l < nl; l++) {                                      \
-                        uint64_t ae = ABS_U(col[l * ls]);                                     \
-                        sp[l] += ae;                                                          \
-                        mp[l] = ae > mp[l] ? ae : mp[l];                                      \
-                    }                                                                         \
+                for (ptrdiff_t l = 0; l < nl; l++) {                                          \
+                    uint64_t ae = ABS_U(col[l * ls]);                                         \
+                    sp[l] += ae;                                                              \
+                    mp[l] = ae > mp[l] ? ae : mp[l];                                          \
                 }                                                                             \
             }                                                                                 \
         }                                                                                     \
@@ -211,14 +235,17 @@ static void bounds_compute(const mat_view *v, bound_data *bd, int nt, int isa)
     else if (isa == 1)
         lines = bounds_lines_avx2;
 #endif
-    const ptrdiff_t L = 64, nm = (v->m + L - 1) / L, nn = (v->n + L - 1) / L;
+    /* lines per task: 64 reductions along a unit stride, or COLS_MAX unit-stride lines */
+    const ptrdiff_t la = v->a_rs == 1 && v->a_cs != 1 ? COLS_MAX : 64;
+    const ptrdiff_t lb = v->b_cs == 1 && v->b_rs != 1 ? COLS_MAX : 64;
+    const ptrdiff_t nm = (v->m + la - 1) / la, nn = (v->n + lb - 1) / lb;
     ptrdiff_t t;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (t = 0; t < nm + nn; t++) {
         if (t < nm)
-            lines(v, bd, 0, t * L, min_pd(v->m, t * L + L));
+            lines(v, bd, 0, t * la, min_pd(v->m, t * la + la));
         else
-            lines(v, bd, 1, (t - nm) * L, min_pd(v->n, (t - nm) * L + L));
+            lines(v, bd, 1, (t - nm) * lb, min_pd(v->n, (t - nm) * lb + lb));
     }
 }
 
@@ -276,7 +303,7 @@ FXP_INLINE uint32_t quad8(int32_t x0, int32_t x1, int32_t x2, int32_t x3)
  * zero-padded to MR rows and to the K end.  Rows lying wholly inside A take a
  * branch-free loop (contiguous when A's rows are). */
 #define DEF_D1_PACK_A(T, KPD)                                                                 \
-    static void d1_pack_a##KPD##_##T(const mat_view *v, ptrdiff_t i0, ptrdiff_t mc,           \
+    FXP_INLINE void d1_pack_a##KPD##_##T(const mat_view *v, ptrdiff_t i0, ptrdiff_t mc,       \
                                      ptrdiff_t k0, ptrdiff_t kp, int mr, uint32_t xor_a,      \
                                      uint32_t *ap)                                            \
     {                                                                                         \
@@ -314,7 +341,7 @@ FXP_INLINE uint32_t quad8(int32_t x0, int32_t x1, int32_t x2, int32_t x3)
 /* Pack one NR-column sliver of B[k0:k0+KPD*kp, j0:j0+nr_valid]; full slivers of
  * a row-major B take a branch-free, vectorisable loop. */
 #define DEF_D1_PACK_B(T, KPD)                                                                 \
-    static void d1_pack_b##KPD##_##T(const mat_view *v, ptrdiff_t j0, ptrdiff_t nr_valid,     \
+    FXP_INLINE void d1_pack_b##KPD##_##T(const mat_view *v, ptrdiff_t j0, ptrdiff_t nr_valid, \
                                      ptrdiff_t k0, ptrdiff_t kp, int nr, uint32_t *bp)        \
     {                                                                                         \
         const T *b = (const T *)v->b;                                                         \
@@ -343,6 +370,39 @@ FXP_FOR_TYPES(DEF_D1_PACK2)
 DEF_D1_PACK_A(int8_t, 4)
 DEF_D1_PACK_A(uint8_t, 4)
 DEF_D1_PACK_B(int8_t, 4)
+
+/* The packing routines compiled per ISA (they vectorise with the caller's target):
+ * pack the A block [i0, i0+mc) x [k0, ...) and one B sliver at column j0. */
+typedef void (*d1_pack_a_fn)(const mat_view *v, int kpd, uint32_t xor_a, ptrdiff_t i0,
+                             ptrdiff_t mc, ptrdiff_t k0, ptrdiff_t kp, int mr, uint32_t *ap);
+typedef void (*d1_pack_b_fn)(const mat_view *v, int kpd, ptrdiff_t j0, ptrdiff_t nr_valid,
+                             ptrdiff_t k0, ptrdiff_t kp, int nr, uint32_t *bp);
+#define DEF_D1_PACKERS(SUFFIX, TARGET)                                                        \
+    TARGET static void d1_pack_a_##SUFFIX(const mat_view *v, int kpd, uint32_t xor_a,          \
+                                          ptrdiff_t i0, ptrdiff_t mc, ptrdiff_t k0,            \
+                                          ptrdiff_t kp, int mr, uint32_t *ap)                  \
+    {                                                                                         \
+        if (kpd == 4 && v->a_type == FXP_I8)                                                  \
+            d1_pack_a4_int8_t(v, i0, mc, k0, kp, mr, xor_a, ap);                              \
+        else if (kpd == 4)                                                                    \
+            d1_pack_a4_uint8_t(v, i0, mc, k0, kp, mr, xor_a, ap);                             \
+        else                                                                                  \
+            FXP_TYPED_SWITCH(v->a_type, d1_pack_a2, v, i0, mc, k0, kp, mr, 0, ap)             \
+    }                                                                                         \
+    TARGET static void d1_pack_b_##SUFFIX(const mat_view *v, int kpd, ptrdiff_t j0,            \
+                                          ptrdiff_t nr_valid, ptrdiff_t k0, ptrdiff_t kp,      \
+                                          int nr, uint32_t *bp)                                \
+    {                                                                                         \
+        if (kpd == 4)                                                                         \
+            d1_pack_b4_int8_t(v, j0, nr_valid, k0, kp, nr, bp);                               \
+        else                                                                                  \
+            FXP_TYPED_SWITCH(v->b_type, d1_pack_b2, v, j0, nr_valid, k0, kp, nr, bp)          \
+    }
+DEF_D1_PACKERS(portable, )
+#if FXP_X86
+DEF_D1_PACKERS(avx2, FXP_TARGET_AVX2)
+DEF_D1_PACKERS(avx512, FXP_TARGET_AVX512)
+#endif
 
 /* -128 * (sum over k of b[k, j]) mod 2**32: the initial C row that removes the
  * +128 offset of signed A in the byte kernel.  Every sum is exact modulo 2**32,
@@ -385,7 +445,9 @@ static void widen_in_place(int64_t *c, ptrdiff_t size)
         c[i] = c32[i];
 }
 
-/* Micro-kernels: ct[MR][NR] (int32, row-major) += the kp pairs of ap x bp.
+/* Micro-kernels: ct[MR][NR] (int32, row-major) = src[MR][NR] + the kp dword steps
+ * of ap x bp (src: ct itself, or at the first K block the initial row, lds = 0, so
+ * that C needs no zeroing pass).
  * Checkpoints: before every group of `group` pairs (and at the end) every
  * |partial sum| is compared with `thresh`; the kernel returns the bit mask of
  * the tile rows where one exceeded it.  The caller picks group and thresh so
@@ -393,20 +455,20 @@ static void widen_in_place(int64_t *c, ptrdiff_t size)
  * range unless a checkpoint is above thresh; flagged rows are recomputed by
  * the exact path.  The per-row test runs only when the tile-wide maximum
  * fails, so proven tiles pay one max per accumulator per checkpoint. */
-typedef int (*ukr_fn)(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,
-                      ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh);
+typedef int (*ukr_fn)(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, const int32_t *src,
+                      ptrdiff_t lds, int32_t *ct, ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh);
 
 static uint32_t abs_u32(int32_t x) { return x < 0 ? 0u - (uint32_t)x : (uint32_t)x; }
 
-static int ukr_portable(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,
-                        ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)
+static int ukr_portable(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, const int32_t *src,
+                        ptrdiff_t lds, int32_t *ct, ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)
 {
     enum { MR = 6, NR = 16 };
     uint32_t acc[MR][NR];
     int rows = 0;
     for (int r = 0; r < MR; r++)
         for (int c = 0; c < NR; c++)
-            acc[r][c] = (uint32_t)ct[r * ldc + c];
+            acc[r][c] = (uint32_t)src[r * lds + c];
     for (ptrdiff_t p0 = 0; p0 <= kp; p0 += group) {
         for (int r = 0; r < MR; r++)
             for (int c = 0; c < NR; c++)
@@ -437,14 +499,15 @@ FXP_TARGET_AVX2 static inline int all_le(__m256i x, __m256i t)
     return _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(x, t), t)) == -1;
 }
 
-FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,
-                                    ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)
+FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp,
+                                    const int32_t *src, ptrdiff_t lds, int32_t *ct, ptrdiff_t ldc,
+                                    ptrdiff_t group, uint32_t thresh)
 {
     /* 6 x 16: 12 accumulators + 2 B vectors + 1 broadcast + 1 max = 16 ymm */
 #define FXP_ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define FXP_LOAD(i)                                                          \
-    __m256i c##i##a = _mm256_loadu_si256((const __m256i *)(ct + (i) * ldc));  \
-    __m256i c##i##b = _mm256_loadu_si256((const __m256i *)(ct + (i) * ldc + 8));
+    __m256i c##i##a = _mm256_loadu_si256((const __m256i *)(src + (i) * lds));  \
+    __m256i c##i##b = _mm256_loadu_si256((const __m256i *)(src + (i) * lds + 8));
 #define FXP_MAX(i)                                             \
     mx = _mm256_max_epu32(mx, _mm256_abs_epi32(c##i##a));      \
     mx = _mm256_max_epu32(mx, _mm256_abs_epi32(c##i##b));
@@ -491,8 +554,8 @@ FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint
  * MAC(c, a, b) adds the products of one dword step (2 int16 pairs or 4 byte quads). */
 #define FXP_ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define FXP_Z_LOAD(i)                                                     \
-    __m512i c##i##a = _mm512_loadu_si512((const void *)(ct + (i) * ldc)); \
-    __m512i c##i##b = _mm512_loadu_si512((const void *)(ct + (i) * ldc + 16));
+    __m512i c##i##a = _mm512_loadu_si512((const void *)(src + (i) * lds)); \
+    __m512i c##i##b = _mm512_loadu_si512((const void *)(src + (i) * lds + 16));
 #define FXP_Z_MAX(i)                                       \
     mx = _mm512_max_epu32(mx, _mm512_abs_epi32(c##i##a)); \
     mx = _mm512_max_epu32(mx, _mm512_abs_epi32(c##i##b));
@@ -504,8 +567,9 @@ FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint
     _mm512_storeu_si512((void *)(ct + (i) * ldc), c##i##a); \
     _mm512_storeu_si512((void *)(ct + (i) * ldc + 16), c##i##b);
 #define DEF_UKR_ZMM(NAME, TARGET, MAC)                                                          \
-    TARGET static int NAME(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, int32_t *ct,  \
-                           ptrdiff_t ldc, ptrdiff_t group, uint32_t thresh)                    \
+    TARGET static int NAME(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp,               \
+                           const int32_t *src, ptrdiff_t lds, int32_t *ct, ptrdiff_t ldc,      \
+                           ptrdiff_t group, uint32_t thresh)                                   \
     {                                                                                          \
         FXP_ROWS12(FXP_Z_LOAD)                                                                 \
         const __m512i thr = _mm512_set1_epi32((int)thresh);                                    \
@@ -557,16 +621,15 @@ DEF_UKR_ZMM(ukr_vnni8, FXP_TARGET_VNNI, DPBUSD)
 static void d1_load_tile(const int32_t *c, ptrdiff_t ldc, int32_t *ct, int nr_pad, int mr_pad,
                          ptrdiff_t mr, ptrdiff_t nr)
 {
-    for (ptrdiff_t r = 0; r < mr_pad; r++)
-        for (ptrdiff_t q = 0; q < nr_pad; q++)
-            ct[r * nr_pad + q] = (r < mr && q < nr) ? c[r * ldc + q] : 0;
+    memset(ct, 0, sizeof(int32_t) * (size_t)(mr_pad * nr_pad));
+    for (ptrdiff_t r = 0; r < mr; r++)
+        memcpy(ct + r * nr_pad, c + r * ldc, sizeof(int32_t) * (size_t)nr);
 }
 
 static void d1_store_tile(int32_t *c, ptrdiff_t ldc, const int32_t *ct, int nr_pad, ptrdiff_t mr, ptrdiff_t nr)
 {
     for (ptrdiff_t r = 0; r < mr; r++)
-        for (ptrdiff_t q = 0; q < nr; q++)
-            c[r * ldc + q] = ct[r * nr_pad + q];
+        memcpy(c + r * ldc, ct + r * nr_pad, sizeof(int32_t) * (size_t)nr);
 }
 
 typedef struct {
@@ -574,6 +637,8 @@ typedef struct {
     int kpd;                  /* k per packed dword: 2 (int16 pairs) or 4 (byte quads) */
     uint32_t xor_a;           /* byte quads: 0x80808080 turns signed A into unsigned */
     const int32_t *c_init;    /* byte quads of signed A: every C row starts here */
+    d1_pack_a_fn pack_a;
+    d1_pack_b_fn pack_b;
     ptrdiff_t group;          /* dword steps between checkpoints */
     uint32_t thresh;          /* largest |checkpoint| that proves the tile exact */
     unsigned char *flags;     /* OUT: per (row, NB-column block), 1 = recompute exactly */
@@ -587,7 +652,9 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
     const int kpd = pl->kpd;
     const ptrdiff_t m = v->m, n = v->n, ksteps = (v->k + kpd - 1) / kpd;
     const ptrdiff_t nc_max = min_pd(NC_MAX, (n + nr - 1) / nr * nr);
-    const ptrdiff_t kc_max = min_pd(KC_PAIRS, ksteps);
+    /* K blocks of nearly equal length (no short last block reloading every C tile) */
+    const ptrdiff_t kc_max = ksteps ? (ksteps + (ksteps + KC_PAIRS - 1) / KC_PAIRS - 1) /
+                                          ((ksteps + KC_PAIRS - 1) / KC_PAIRS) : 0;
     const ptrdiff_t n_blocks = (n + NB - 1) / NB;
     int32_t *c32 = (int32_t *)v->c;
     /* row blocks of at most MC_MAX rows, their count a multiple of the thread count
@@ -602,15 +669,15 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
         memset(v->c, 0, sizeof(int64_t) * (size_t)(m * n));
         return 0;
     }
-    if (pl->c_init) {
-        for (ptrdiff_t i = 0; i < m; i++)
-            memcpy(c32 + i * n, pl->c_init, sizeof(int32_t) * (size_t)n);
-    } else {
-        memset(c32, 0, sizeof(int32_t) * (size_t)(m * n));
-    }
+    /* every C row starts at c_init (or zero): the first K block reads this row */
+    int32_t *zero_row = pl->c_init ? NULL : calloc((size_t)n, sizeof(int32_t));
+    const int32_t *init_row = pl->c_init ? pl->c_init : zero_row;
     uint32_t *bp = fxp_alloc(sizeof(uint32_t) * (size_t)(nc_max * kc_max));
-    if (!bp)
+    if (!bp || !init_row) {
+        free(bp);
+        free(zero_row);
         return -1;
+    }
 
 #pragma omp parallel num_threads(nt)
     {
@@ -628,14 +695,9 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
             for (ptrdiff_t pc = 0; pc < ksteps; pc += kc_max) {
                 ptrdiff_t kp = min_pd(kc_max, ksteps - pc);
 #pragma omp for schedule(static)
-                for (ptrdiff_t s = 0; s < n_slivers; s++) {
-                    if (kpd == 4)
-                        d1_pack_b4_int8_t(v, jc + s * nr, min_pd(nr, nc - s * nr), 4 * pc, kp, nr,
-                                          bp + s * nr * kp);
-                    else
-                        FXP_TYPED_SWITCH(v->b_type, d1_pack_b2, v, jc + s * nr,
-                                         min_pd(nr, nc - s * nr), 2 * pc, kp, nr, bp + s * nr * kp)
-                }
+                for (ptrdiff_t s = 0; s < n_slivers; s++)
+                    pl->pack_b(v, kpd, jc + s * nr, min_pd(nr, nc - s * nr), kpd * pc, kp, nr,
+                               bp + s * nr * kp);
                 /* Loop 3: rows of C and A, MC at a time; dynamic, so that a thread
                  * the OS preempts does not hold the others at the barrier */
 #pragma omp for schedule(dynamic, 1)
@@ -643,23 +705,22 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
                     ptrdiff_t mcur = min_pd(mc, m - ic);
                     if (!ap)
                         continue;
-                    if (kpd == 4 && v->a_type == FXP_I8)
-                        d1_pack_a4_int8_t(v, ic, mcur, 4 * pc, kp, mr, pl->xor_a, ap);
-                    else if (kpd == 4)
-                        d1_pack_a4_uint8_t(v, ic, mcur, 4 * pc, kp, mr, pl->xor_a, ap);
-                    else
-                        FXP_TYPED_SWITCH(v->a_type, d1_pack_a2, v, ic, mcur, 2 * pc, kp, mr, 0, ap)
+                    pl->pack_a(v, kpd, pl->xor_a, ic, mcur, kpd * pc, kp, mr, ap);
                     /* Loop 2: NR columns; loop 1: MR rows; then the micro-kernel. */
                     for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
                         for (ptrdiff_t ir = 0; ir < mcur; ir += mr) {
                             ptrdiff_t mv = min_pd(mr, mcur - ir), nv = min_pd(nr, nc - jr);
                             int32_t *ctile = c32 + (ic + ir) * n + jc + jr;
+                            const int32_t *src = pc ? ctile : init_row + jc + jr;
+                            const ptrdiff_t lds = pc ? n : 0;
                             int over, blk = (int)((jc + jr) / NB);
                             if (mv == mr && nv == nr) {
-                                over = ukr(kp, ap + ir * kp, bp + jr * kp, ctile, n, pl->group, pl->thresh);
+                                over = ukr(kp, ap + ir * kp, bp + jr * kp, src, lds, ctile, n,
+                                           pl->group, pl->thresh);
                             } else {  /* edge tile: through a zero-padded copy */
-                                d1_load_tile(ctile, n, ct, nr, mr, mv, nv);
-                                over = ukr(kp, ap + ir * kp, bp + jr * kp, ct, nr, pl->group, pl->thresh);
+                                d1_load_tile(src, lds, ct, nr, mr, mv, nv);
+                                over = ukr(kp, ap + ir * kp, bp + jr * kp, ct, nr, ct, nr,
+                                           pl->group, pl->thresh);
                                 d1_store_tile(ctile, n, ct, nr, mv, nv);
                             }
                             /* rows of one thread's MC block: no two threads write a flag */
@@ -674,6 +735,7 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
         free(ap);
     }
     free(bp);
+    free(zero_row);
     return failed ? -1 : 0;
 }
 
@@ -1092,7 +1154,8 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     unsigned char *task_mask = NULL;
 
     /* Driver 1 when order cannot matter or checkpoints can prove it (Design note). */
-    d1_plan pl = {6, 16, 2, 0, NULL, KC_PAIRS, UINT32_MAX, NULL};
+    d1_plan pl = {6, 16, 2, 0, NULL, d1_pack_a_portable, d1_pack_b_portable, KC_PAIRS, UINT32_MAX,
+                  NULL};
     int use_d1 = 0;
     int32_t *offset_row = NULL;
     /* byte quads (vpdpbusd): int8/uint8 A x int8 B, only where nothing can overflow
@@ -1114,10 +1177,13 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
         ukr_fn ukr = ukr_portable;
         g->path = FXP_PATH_BLIS16;
 #if FXP_X86
-        if (isa >= 2)
+        if (isa >= 2) {
             pl.mr = 12, pl.nr = 32, ukr = isa >= 3 ? ukr_vnni16 : ukr_avx512;
-        else if (isa == 1)
+            pl.pack_a = d1_pack_a_avx512, pl.pack_b = d1_pack_b_avx512;
+        } else if (isa == 1) {
             ukr = ukr_avx2;
+            pl.pack_a = d1_pack_a_avx2, pl.pack_b = d1_pack_b_avx2;
+        }
         if (vnni8) {
             ukr = ukr_vnni8;
             pl.kpd = 4;
