@@ -18,6 +18,8 @@ so results are identical for any thread count and any blocking of the kernel.
 """
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 
 import numpy as np
@@ -25,9 +27,9 @@ import numpy as np
 from ._array import FxpArray
 from ._context import record_overflows, resolve_modes, threads_for
 from ._format import Format, as_format
-from ._kernels import _elementwise, _gemm
+from ._kernels import _gemm
 from ._modes import FxpOverflowError, Overflow, Rounding
-from ._ops import OVERFLOW_CODES, ROUNDING_CODES
+from ._ops import run_kernel
 from ._reference_gemm import ACC_BITS_RANGE
 from ._threads import effective_n_threads
 from .analysis import worst_case_acc_bits
@@ -60,10 +62,14 @@ def _validate_acc(acc_bits, acc_overflow, chunk):
             raise ValueError(f"chunk must be a positive integer or None, got {chunk!r}")
 
 
+_NO_OFFSET = np.zeros(1, dtype=np.intp)
+_NO_OFFSET.flags.writeable = False
+
+
 def _batch_view(raw, bshape):
     """Broadcast ``raw`` to ``bshape + raw.shape[-2:]`` (a view) and its per-item offsets."""
     if not bshape:
-        return raw, np.zeros(1, dtype=np.intp)
+        return raw, _NO_OFFSET
     view = np.broadcast_to(raw, bshape + raw.shape[-2:])
     steps = np.array(view.strides[:-2], dtype=np.intp) // view.itemsize
     index = np.indices(bshape, dtype=np.intp).reshape(len(bshape), -1)
@@ -83,11 +89,12 @@ def accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow="saturate", chunk=None, 
     b_raw = np.asarray(b_raw)
     if a_raw.shape[-1] != b_raw.shape[-2]:
         raise ValueError(f"matmul: inner dimensions differ: {a_raw.shape} @ {b_raw.shape}")
-    bshape = np.broadcast_shapes(a_raw.shape[:-2], b_raw.shape[:-2])
+    bshape = () if a_raw.ndim == b_raw.ndim == 2 else \
+        np.broadcast_shapes(a_raw.shape[:-2], b_raw.shape[:-2])
     a_view, a_off = _batch_view(a_raw, bshape)
     b_view, b_off = _batch_view(b_raw, bshape)
     m, n = a_raw.shape[-2], b_raw.shape[-1]
-    n_batch = int(np.prod(bshape, dtype=np.int64))
+    n_batch = math.prod(bshape)
     acc = np.empty((n_batch, m, n), dtype=np.int64)
     if n_batch == 0:
         return acc.reshape(bshape + (m, n)), 0, "none"
@@ -107,11 +114,17 @@ def round_accumulators(acc, src_frac, out_format, rounding, overflow, key, n_thr
     out = np.empty(acc.shape, dtype=out_format.dtype)
     # core's elementwise requantize: the same rounding code and stochastic stream rule
     # (the kernel saturates under "raise"; the caller raises on the count)
-    n_over = _elementwise.int_op(
-        "copy", np.ascontiguousarray(acc), 0, acc, 0, out, src_frac - out_format.frac_bits,
-        ROUNDING_CODES[rounding], OVERFLOW_CODES[overflow], out_format.min_raw, out_format.max_raw,
-        out_format.word_bits, key, n_threads)
+    acc = np.ascontiguousarray(acc)
+    n_over = run_kernel("copy", acc, 0, acc, 0, out, src_frac - out_format.frac_bits, out_format,
+                        rounding, overflow, key, n_threads)
     return out, n_over
+
+
+@functools.lru_cache(maxsize=256)
+def _exact_acc_bits(fa, fb, k):
+    """The default accumulator: nothing can overflow (capped at 64 bits)."""
+    lo, hi = ACC_BITS_RANGE
+    return min(hi, max(lo, worst_case_acc_bits(fa, fb, k)))
 
 
 def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None, acc_bits=None,
@@ -127,12 +140,13 @@ def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None
     _validate_acc(acc_bits, acc_overflow, chunk)
     out_format = default_out_format(fa, fb) if out_format is None else as_format(out_format)
     rounding, overflow = resolve_modes(rounding, overflow)
-    k = np.shape(a_raw)[-1]
-    if acc_bits is None:   # nothing can overflow (capped at 64 bits)
-        lo, hi = ACC_BITS_RANGE
-        acc_bits = min(hi, max(lo, worst_case_acc_bits(fa, fb, k)))
-    size = int(np.prod(np.broadcast_shapes(np.shape(a_raw)[:-2], np.shape(b_raw)[:-2]))) \
-        * np.shape(a_raw)[-2] * np.shape(b_raw)[-1]
+    a_shape, b_shape = np.shape(a_raw), np.shape(b_raw)
+    k = a_shape[-1]
+    if acc_bits is None:
+        acc_bits = _exact_acc_bits(fa, fb, k)
+    batch = () if len(a_shape) == len(b_shape) == 2 else \
+        np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    size = math.prod(batch) * a_shape[-2] * b_shape[-1]
     threads = threads_for(size * max(k, 1)) if n_threads is None else effective_n_threads(n_threads)
     acc, hits, _ = accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow, chunk, threads)
     key = draw_key(rng) if rounding is Rounding.STOCHASTIC else 0

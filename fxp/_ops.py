@@ -77,10 +77,17 @@ def requantize(raw, src_frac, fmt, rounding=None, overflow=None, rng=None):
     return out
 
 
-def _run(op, a, a_shift, b, b_shift, out, s, fmt, rounding, overflow, rng):
+def run_kernel(op, a, a_shift, b, b_shift, out, s, fmt, rounding, overflow, key, n_threads):
+    """Core's elementwise kernel into ``out`` (format ``fmt``) with an explicit stochastic
+    ``key`` and thread count; returns the number of outputs that overflowed ``fmt``."""
     return _elementwise.int_op(
         op, a, a_shift, b, b_shift, out, s, ROUNDING_CODES[rounding], OVERFLOW_CODES[overflow],
-        fmt.min_raw, fmt.max_raw, fmt.word_bits, _key(rounding, rng), threads_for(out.size))
+        fmt.min_raw, fmt.max_raw, fmt.word_bits, key, n_threads)
+
+
+def _run(op, a, a_shift, b, b_shift, out, s, fmt, rounding, overflow, rng):
+    return run_kernel(op, a, a_shift, b, b_shift, out, s, fmt, rounding, overflow,
+                      _key(rounding, rng), threads_for(out.size))
 
 
 def _operand(raw, shape):
