@@ -9,6 +9,10 @@ Report for docs/gemm.md (min-of-N timings, ratios to numpy float32, plot)::
 
     PYTHONPATH=. python bench/bench_gemm.py --sizes 256 512 1024 2048 --threads 1 2 --plot docs/gemm.png
 
+The MLP training GEMMs of ``bench/bench_nn.py`` (batch 100, 784-1000-1000-10, Gupta policy)::
+
+    PYTHONPATH=. python bench/bench_gemm.py --nn --threads 1 2
+
 Cases (square n x n x n):
 
 * ``fxp16``: s16.12 operands uniform in [-1, 1), 32-bit saturating accumulator (Q7.24),
@@ -155,6 +159,62 @@ def measure(sizes, threads, repeats):
     return results
 
 
+def nn_gemms():
+    """The GEMMs of one training step of ``bench/bench_nn.py`` (Gupta policy), captured with
+    their operands as the layers pass them: [{argument: value}], the larger ones."""
+    import inspect
+
+    import fxp._gemm
+    from bench_nn import make_fxp_step
+
+    calls, inner = [], fxp._gemm.gemm_raw
+
+    def capture(*args, **kwargs):
+        calls.append(inspect.signature(inner).bind(*args, **kwargs).arguments)
+        return inner(*args, **kwargs)
+
+    step = make_fxp_step("gupta", n_threads=1)
+    fxp._gemm.gemm_raw = capture
+    try:
+        step()
+    finally:
+        fxp._gemm.gemm_raw = inner
+    return [c for c in calls if np.prod(c["a_raw"].shape) * c["b_raw"].shape[-1] >= 10 ** 6]
+
+
+def measure_nn(threads, repeats):
+    """Markdown table: the MLP's training GEMMs (operands captured from one step) against
+    numpy float32 on the same values and layouts; min over repeats, alternated per GEMM."""
+    import fxp._gemm
+    lines = ["| GEMM (M x K x N), A / B layout | threads | fxp ms | numpy f32 ms | ratio |",
+             "|---|---|---|---|---|"]
+    layout = {True: "C", False: "T"}
+    for t in threads:
+        for kwargs in nn_gemms():
+            kwargs["n_threads"] = t
+            a_raw, b_raw = kwargs["a_raw"], kwargs["b_raw"]
+            x = (a_raw * 2.0 ** -kwargs["fa"].frac_bits).astype(np.float32)
+            y = (b_raw * 2.0 ** -kwargs["fb"].frac_bits).astype(np.float32)
+            x = x if a_raw.flags.c_contiguous else np.asfortranarray(x)
+            y = y if b_raw.flags.c_contiguous else np.asfortranarray(y)
+            calls = {"fxp": lambda: fxp._gemm.gemm_raw(**kwargs),
+                     "np": lambda: x @ y}
+            best = {c: float("inf") for c in calls}
+            with _limit_blas(t):
+                for _ in range(2):
+                    for c, f in calls.items():
+                        f()
+                        for _ in range(repeats):
+                            t0 = time.perf_counter()
+                            f()
+                            best[c] = min(best[c], time.perf_counter() - t0)
+            (m, k), n = a_raw.shape, b_raw.shape[1]
+            lines.append(f"| {m} x {k} x {n}, {layout[a_raw.flags.c_contiguous]} / "
+                         f"{layout[b_raw.flags.c_contiguous]} | {t} | {best['fxp'] * 1e3:.2f} | "
+                         f"{best['np'] * 1e3:.2f} | {best['np'] / best['fxp']:.2f}x |")
+    return "\n".join(lines)
+
+
 def markdown(results, sizes):
     lines = []
     for t, per_size in results.items():
@@ -202,7 +262,11 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--plot", help="write a PNG plot here")
     parser.add_argument("--json", help="write the raw timings here")
+    parser.add_argument("--nn", action="store_true", help="the MLP training GEMMs instead")
     args = parser.parse_args(argv)
+    if args.nn:
+        print(measure_nn(args.threads, max(args.repeats, 10)))
+        return 0
     for case in ("fxp16_sat_rows", "fxp16_sat_scattered"):
         print(f"{case}: {saturated_fraction(case, args.sizes[0]):.1%} of outputs saturate "
               f"(n={args.sizes[0]})")
