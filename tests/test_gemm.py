@@ -179,6 +179,22 @@ def test_byte_kernel_deep_k():
         assert check(a, b, 32, n_threads=n_threads)[0] == "vnni8"
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+def test_threads_split_columns(dtype):
+    # with two threads and >= 4 column blocks of 64 each thread runs its own columns;
+    # 20-bit accumulator: some (row, block) tiles fail their checkpoints and are redone
+    rng = np.random.default_rng(13)
+    for m, k, n in [(5, 130, 257), (33, 64, 300), (70, 200, 449)]:
+        a = random_raw(rng, dtype, (m, k), 1 if dtype == np.int8 else 64)
+        b = random_raw(rng, dtype, (k, n), 1 if dtype == np.int8 else 64)
+        a[::4] = np.abs(a[::4]) // 2 + 40
+        b[:, ::3] = np.abs(b[:, ::3]) // 2 + 40
+        for acc_bits in (20, 32):
+            for isa in ISAS:
+                check(a, b, acc_bits, isa=isa, n_threads=2)
+        check(a.T.copy().T, b[:, ::-1], 32, n_threads=2)
+
+
 def test_batched_broadcast_offsets():
     rng = np.random.default_rng(7)
     a = random_raw(rng, np.int16, (2, 1, 6, 9), 16)

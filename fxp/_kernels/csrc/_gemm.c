@@ -43,6 +43,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define FXP_X86 1
@@ -644,23 +647,63 @@ typedef struct {
     unsigned char *flags;     /* OUT: per (row, NB-column block), 1 = recompute exactly */
 } d1_plan;
 
+/* One MC block of rows [ic, ic+mcur) x the packed B panel [jc, jc+nc), K block at pc
+ * (kp dword steps): pack A, then loop 2 (NR columns) and loop 1 (MR rows) around the
+ * micro-kernel.  Flags are per (row, NB-column block); the callers give each thread
+ * whole rows or whole NB blocks, so no two threads write one flag. */
+static void d1_block(const mat_view *v, ukr_fn ukr, const d1_plan *pl, const int32_t *init_row,
+                     ptrdiff_t ic, ptrdiff_t mcur, ptrdiff_t jc, ptrdiff_t nc, ptrdiff_t pc,
+                     ptrdiff_t kp, uint32_t *ap, const uint32_t *bp)
+{
+    const int mr = pl->mr, nr = pl->nr;
+    const ptrdiff_t n = v->n, n_blocks = (n + NB - 1) / NB;
+    int32_t *c32 = (int32_t *)v->c;
+    int32_t ct[12 * 32];
+    pl->pack_a(v, pl->kpd, pl->xor_a, ic, mcur, pl->kpd * pc, kp, mr, ap);
+    for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
+        for (ptrdiff_t ir = 0; ir < mcur; ir += mr) {
+            ptrdiff_t mv = min_pd(mr, mcur - ir), nv = min_pd(nr, nc - jr);
+            int32_t *ctile = c32 + (ic + ir) * n + jc + jr;
+            const int32_t *src = pc ? ctile : init_row + jc + jr;
+            const ptrdiff_t lds = pc ? n : 0;
+            int over, blk = (int)((jc + jr) / NB);
+            if (mv == mr && nv == nr) {
+                over = ukr(kp, ap + ir * kp, bp + jr * kp, src, lds, ctile, n, pl->group, pl->thresh);
+            } else {  /* edge tile: through a zero-padded copy */
+                d1_load_tile(src, lds, ct, nr, mr, mv, nv);
+                over = ukr(kp, ap + ir * kp, bp + jr * kp, ct, nr, ct, nr, pl->group, pl->thresh);
+                d1_store_tile(ctile, n, ct, nr, mv, nv);
+            }
+            for (ptrdiff_t r = 0; over && r < mv; r++)
+                if (over & (1 << r))
+                    pl->flags[(ic + ir + r) * n_blocks + blk] = 1;
+        }
+    }
+}
+
 /* C (int32, m x n, stored in the first half of v->c) = A @ B in int32 lanes;
- * the caller widens it to int64 (or hands the int32 values on). */
+ * the caller widens it to int64 (or hands the int32 values on).
+ * Threads: with enough columns each thread takes its own range of NB-column blocks
+ * and runs the whole loop nest on it with its own B panel (no barriers; the panel,
+ * KC x NC/2, stays in that core's L2; A is packed by both); otherwise they share
+ * the B packing and split the MC row blocks. */
 static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
 {
     const int mr = pl->mr, nr = pl->nr;
     const int kpd = pl->kpd;
     const ptrdiff_t m = v->m, n = v->n, ksteps = (v->k + kpd - 1) / kpd;
-    const ptrdiff_t nc_max = min_pd(NC_MAX, (n + nr - 1) / nr * nr);
+    const ptrdiff_t n_blocks = (n + NB - 1) / NB;
+    const int split_cols = nt > 1 && n_blocks >= 2 * nt;
+    const ptrdiff_t n_own = split_cols ? (n_blocks + nt - 1) / nt * NB : n;
+    const ptrdiff_t nc_max = min_pd(NC_MAX, (n_own + nr - 1) / nr * nr);
     /* K blocks of nearly equal length (no short last block reloading every C tile) */
     const ptrdiff_t kc_max = ksteps ? (ksteps + (ksteps + KC_PAIRS - 1) / KC_PAIRS - 1) /
                                           ((ksteps + KC_PAIRS - 1) / KC_PAIRS) : 0;
-    const ptrdiff_t n_blocks = (n + NB - 1) / NB;
-    int32_t *c32 = (int32_t *)v->c;
-    /* row blocks of at most MC_MAX rows, their count a multiple of the thread count
-     * and their sizes nearly equal, so that threads get the same work */
+    /* row blocks of at most MC_MAX rows, their count a multiple of the number of threads
+     * sharing them and their sizes nearly equal, so that threads get the same work */
+    const int nt_rows = split_cols ? 1 : nt;
     ptrdiff_t n_mblocks = (m + MC_MAX - 1) / MC_MAX;
-    n_mblocks = (n_mblocks + nt - 1) / nt * nt;
+    n_mblocks = (n_mblocks + nt_rows - 1) / nt_rows * nt_rows;
     ptrdiff_t mc = (m + n_mblocks - 1) / n_mblocks;
     mc = min_pd(MC_MAX, (mc + mr - 1) / mr * mr);
     int failed = 0;
@@ -672,28 +715,44 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
     /* every C row starts at c_init (or zero): the first K block reads this row */
     int32_t *zero_row = pl->c_init ? NULL : calloc((size_t)n, sizeof(int32_t));
     const int32_t *init_row = pl->c_init ? pl->c_init : zero_row;
-    uint32_t *bp = fxp_alloc(sizeof(uint32_t) * (size_t)(nc_max * kc_max));
-    if (!bp || !init_row) {
-        free(bp);
+    uint32_t *shared_bp = split_cols ? NULL : fxp_alloc(sizeof(uint32_t) * (size_t)(nc_max * kc_max));
+    if ((!split_cols && !shared_bp) || !init_row) {
+        free(shared_bp);
         free(zero_row);
         return -1;
     }
 
 #pragma omp parallel num_threads(nt)
     {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
         uint32_t *ap = fxp_alloc(sizeof(uint32_t) * (size_t)(mc * kc_max));
-        int32_t ct[12 * 32];
-        if (!ap) {
+        uint32_t *bp = split_cols ? fxp_alloc(sizeof(uint32_t) * (size_t)(nc_max * kc_max)) : shared_bp;
+        const ptrdiff_t c0 = split_cols ? min_pd(n, tid * n_own) : 0;
+        const ptrdiff_t c1 = split_cols ? min_pd(n, c0 + n_own) : n;
+        if (!ap || !bp) {
 #pragma omp atomic write
             failed = 1;
         }
         /* Loop 5: columns of C and B, NC at a time. */
-        for (ptrdiff_t jc = 0; jc < n; jc += nc_max) {
-            ptrdiff_t nc = min_pd(nc_max, n - jc);
+        for (ptrdiff_t jc = c0; jc < c1; jc += nc_max) {
+            ptrdiff_t nc = min_pd(nc_max, c1 - jc);
             ptrdiff_t n_slivers = (nc + nr - 1) / nr;
-            /* Loop 4: the k dimension, KC pairs at a time, in order. */
+            /* Loop 4: the k dimension, KC steps at a time, in order. */
             for (ptrdiff_t pc = 0; pc < ksteps; pc += kc_max) {
                 ptrdiff_t kp = min_pd(kc_max, ksteps - pc);
+                if (split_cols) {
+                    if (!ap || !bp)
+                        continue;
+                    for (ptrdiff_t s = 0; s < n_slivers; s++)
+                        pl->pack_b(v, kpd, jc + s * nr, min_pd(nr, nc - s * nr), kpd * pc, kp,
+                                   nr, bp + s * nr * kp);
+                    for (ptrdiff_t ic = 0; ic < m; ic += mc)
+                        d1_block(v, ukr, pl, init_row, ic, min_pd(mc, m - ic), jc, nc, pc, kp, ap, bp);
+                    continue;
+                }
 #pragma omp for schedule(static)
                 for (ptrdiff_t s = 0; s < n_slivers; s++)
                     pl->pack_b(v, kpd, jc + s * nr, min_pd(nr, nc - s * nr), kpd * pc, kp, nr,
@@ -701,40 +760,16 @@ static int d1_run(const mat_view *v, ukr_fn ukr, const d1_plan *pl, int nt)
                 /* Loop 3: rows of C and A, MC at a time; dynamic, so that a thread
                  * the OS preempts does not hold the others at the barrier */
 #pragma omp for schedule(dynamic, 1)
-                for (ptrdiff_t ic = 0; ic < m; ic += mc) {
-                    ptrdiff_t mcur = min_pd(mc, m - ic);
-                    if (!ap)
-                        continue;
-                    pl->pack_a(v, kpd, pl->xor_a, ic, mcur, kpd * pc, kp, mr, ap);
-                    /* Loop 2: NR columns; loop 1: MR rows; then the micro-kernel. */
-                    for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
-                        for (ptrdiff_t ir = 0; ir < mcur; ir += mr) {
-                            ptrdiff_t mv = min_pd(mr, mcur - ir), nv = min_pd(nr, nc - jr);
-                            int32_t *ctile = c32 + (ic + ir) * n + jc + jr;
-                            const int32_t *src = pc ? ctile : init_row + jc + jr;
-                            const ptrdiff_t lds = pc ? n : 0;
-                            int over, blk = (int)((jc + jr) / NB);
-                            if (mv == mr && nv == nr) {
-                                over = ukr(kp, ap + ir * kp, bp + jr * kp, src, lds, ctile, n,
-                                           pl->group, pl->thresh);
-                            } else {  /* edge tile: through a zero-padded copy */
-                                d1_load_tile(src, lds, ct, nr, mr, mv, nv);
-                                over = ukr(kp, ap + ir * kp, bp + jr * kp, ct, nr, ct, nr,
-                                           pl->group, pl->thresh);
-                                d1_store_tile(ctile, n, ct, nr, mv, nv);
-                            }
-                            /* rows of one thread's MC block: no two threads write a flag */
-                            for (ptrdiff_t r = 0; over && r < mv; r++)
-                                if (over & (1 << r))
-                                    pl->flags[(ic + ir + r) * n_blocks + blk] = 1;
-                        }
-                    }
-                }
+                for (ptrdiff_t ic = 0; ic < m; ic += mc)
+                    if (ap)
+                        d1_block(v, ukr, pl, init_row, ic, min_pd(mc, m - ic), jc, nc, pc, kp, ap, bp);
             }
         }
         free(ap);
+        if (split_cols)
+            free(bp);
     }
-    free(bp);
+    free(shared_bp);
     free(zero_row);
     return failed ? -1 : 0;
 }
