@@ -122,8 +122,7 @@ def test_checkpoint_fallback_mixed_tiles():
 
 
 VNNI = _kgemm.best_isa() >= 3
-BYTE_SHAPES = [(m, k, n) for m, k, n in itertools.product([1, 5, 17, 33, 64], [1, 3, 31, 65],
-                                                              [1, 16, 33, 65])]
+BYTE_SHAPES = list(itertools.product([1, 5, 17, 31, 33, 63, 65], [1, 3, 31, 65], [1, 16, 32, 33, 63]))
 
 
 @pytest.mark.parametrize("dt_a", [np.int8, np.uint8])
