@@ -323,7 +323,13 @@ FXP_INLINE uint32_t quad8(int32_t x0, int32_t x1, int32_t x2, int32_t x3)
                     continue;                                                                 \
                 }                                                                             \
                 const T *row = a + i * rs + k0 * cs;                                          \
-                if (cs == 1) {                                                                \
+                if (cs == 1 && sizeof(T) * KPD == 4) { /* the dword is the memory word */  \
+                    for (ptrdiff_t p = 0; p < kp_full; p++) {                                 \
+                        uint32_t w_;                                                          \
+                        memcpy(&w_, row + KPD * p, 4);                                        \
+                        dst[p * mr + r] = w_ ^ xor_a;                                         \
+                    }                                                                         \
+                } else if (cs == 1) {                                                         \
                     for (ptrdiff_t p = 0; p < kp_full; p++)                                   \
                         dst[p * mr + r] = D1_WORD(KPD, row + KPD * p, 1) ^ xor_a;             \
                 } else {                                                                      \
