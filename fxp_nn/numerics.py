@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 import fxp
+import fxp.random
 
 from . import float_conv
 
@@ -54,8 +55,12 @@ class Numerics:
         return x if self.is_float else x.raw
 
     def like(self, x, values):
-        """Wrap storage ``values`` with the type and format of ``x``."""
-        return values if self.is_float else fxp.from_raw(values, x.fmt)
+        """Wrap storage ``values`` with the type and format of ``x``.
+
+        ``values`` must be picked from ``x``'s own values (or zero), so in fixed point they
+        lie in the format's range and are wrapped without a range check.
+        """
+        return values if self.is_float else fxp.FxpArray(values, x.fmt)
 
     @staticmethod
     def to_float(x):
@@ -89,9 +94,16 @@ class Numerics:
         """
         if self.is_float or not self.policy.block_saturated_grads:
             return grad
-        v, g = out.raw, grad.raw
-        blocked = ((v == out.fmt.max_raw) & (g < 0)) | ((v == out.fmt.min_raw) & (g > 0))
-        return fxp.from_raw(np.where(blocked, 0, g).astype(g.dtype), grad.fmt) if blocked.any() else grad
+        v, g, fmt = out.raw, grad.raw, out.fmt
+        at_max, at_min = v.max() == fmt.max_raw, v.min() == fmt.min_raw   # usually both False
+        if not (at_max or at_min):
+            return grad
+        blocked = np.zeros(v.shape, dtype=bool)
+        if at_max:
+            blocked |= (v == fmt.max_raw) & (g < 0)
+        if at_min:
+            blocked |= (v == fmt.min_raw) & (g > 0)
+        return fxp.FxpArray(g * ~blocked, grad.fmt)   # a bool-mask product: exact, and faster than where
 
     # --- arithmetic -----------------------------------------------------------------------
     def matmul(self, a, b, role, gemm):
@@ -153,11 +165,31 @@ class Numerics:
             x, grad, weight_shape, stride=stride, padding=padding, **self._gemm_kwargs(role, gemm)))
 
     def sum_rows(self, x, role, gemm="weight_grad"):
-        """Sum of a 2-D ``x`` over axis 0, as a (1, n) GEMM with a ones vector (one rounding per sum)."""
+        """Sum of a 2-D ``x`` over axis 0 with ``gemm``'s accumulator, rounded once into ``role``.
+
+        Defined as the (1, n) GEMM ``ones @ x``; with a wide accumulator the exact sums are
+        taken by numpy and rounded by the same requantization (same bits, same key drawn).
+        """
         if self.is_float:
             return x.sum(axis=0, keepdims=True)
+        spec = self.policy.role(role)
+        sum_bits = x.fmt.word_bits + (not x.fmt.signed) + max(x.shape[0] - 1, 0).bit_length()
+        exact_fmt = fxp.Format(32, x.fmt.frac_bits) if sum_bits <= 32 else None
+        if self.policy.accumulator(gemm).bits is None and exact_fmt not in (None, spec.fmt):
+            exact = fxp.FxpArray(x.raw.sum(axis=0, dtype=np.int32, keepdims=True), exact_fmt)
+            return self._counted(role, lambda: exact.astype(spec.fmt, rounding=spec.rounding,
+                                                            overflow=spec.overflow, rng=self.rng))
         ones = fxp.ones((1, x.shape[0]), fxp.Format(2, 0))
         return self.matmul(ones, x, role, gemm)
+
+    def skip_write(self, role):
+        """Draw the stochastic-rounding key of a write in ``role`` that is skipped (result unused).
+
+        Keeps the generator's stream, and so every later result, as if the write had happened.
+        """
+        spec = self.policy.role(role)
+        if not spec.is_float and spec.rounding == "stochastic":
+            fxp.random.draw_key(self.rng)
 
     # --- internals ------------------------------------------------------------------------
     def _gemm_kwargs(self, role, gemm):
