@@ -31,6 +31,9 @@ _GEMM_NAMES = {("activations", "forward"): "GEMM forward x@W",
                ("errors", "input_grad"): "GEMM input grad g@W.T"}
 
 
+UNTIMED = "rest of the step (model and optimizer glue)"
+
+
 class PhaseTimer:
     """Accumulates seconds per phase label; nested timed calls count for the outer one only."""
 
@@ -79,23 +82,30 @@ def install(timer):
     timer.wrap(SoftmaxCrossEntropy, "backward", "loss backward (float64)")
 
 
-def profile(policy, threads, repeats):
-    """Median ms per step of each phase, plus the whole step (key ``"step"``)."""
-    step = make_fxp_step(policy, threads)
+def profile(policies, threads, repeats):
+    """Median ms per step of each phase, plus the whole step (key ``"step"``), per policy.
+
+    The policies' steps alternate, so that a change of machine load hits all alike.
+    """
+    steps = {policy: make_fxp_step(policy, threads) for policy in policies}
     timer = PhaseTimer()
     install(timer)
-    per_step = defaultdict(list)
+    per_step = {policy: defaultdict(list) for policy in policies}
     try:
         for _ in range(repeats):
-            timer.totals.clear()
-            start = time.perf_counter()
-            step()
-            per_step["step"].append(time.perf_counter() - start)
-            for label, seconds in timer.totals.items():
-                per_step[label].append(seconds)
+            for policy, step in steps.items():
+                timer.totals.clear()
+                start = time.perf_counter()
+                step()
+                elapsed = time.perf_counter() - start
+                per_step[policy]["step"].append(elapsed)
+                per_step[policy][UNTIMED].append(elapsed - sum(timer.totals.values()))
+                for label, seconds in timer.totals.items():
+                    per_step[policy][label].append(seconds)
     finally:
         uninstall()
-    return {label: 1e3 * float(np.median(v)) for label, v in per_step.items()}
+    return {policy: {label: 1e3 * float(np.median(v)) for label, v in phases.items()}
+            for policy, phases in per_step.items()}
 
 
 def uninstall():
@@ -113,15 +123,13 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--repeats", type=int, default=20)
     args = p.parse_args(argv)
-    results = {policy: profile(policy, args.threads, args.repeats) for policy in ("float32", "gupta")}
+    results = profile(("float32", "gupta"), args.threads, args.repeats)
     labels = sorted(set(results["float32"]) | set(results["gupta"]),
-                    key=lambda k: (k != "step", -results["gupta"].get(k, 0.0)))
+                    key=lambda k: (k != "step", k == UNTIMED, -results["gupta"].get(k, 0.0)))
     print(f"{'phase (median ms per step)':<44}{'float32':>9}{'gupta':>9}")
     for label in labels:
         f, g = (results[p].get(label, 0.0) for p in ("float32", "gupta"))
         print(f"{label:<44}{f:>9.2f}{g:>9.2f}")
-    rest = {p: results[p]["step"] - sum(v for k, v in results[p].items() if k != "step") for p in results}
-    print(f"{'untimed (glue; medians need not add up)':<44}{rest['float32']:>9.2f}{rest['gupta']:>9.2f}")
     print(f"load average: {os.getloadavg()[0]:.2f}")
 
 
