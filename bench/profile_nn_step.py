@@ -69,7 +69,7 @@ def install(timer):
     """Patch the fxp_nn classes so every phase of a step is timed by ``timer``."""
     N = numerics.Numerics
     timer.wrap(N, "matmul", _matmul_label)
-    timer.wrap(N, "sum_rows", "bias grad (sum over the batch)")
+    timer.wrap(N, "bias_grad", "bias grad (sum over the batch)")
     timer.wrap(N, "add", "bias add")
     timer.wrap(N, "to_role", lambda a, k: f"write in role {a[2]} (quantize)")
     timer.wrap(N, "block_outward", "block saturated outputs' gradients")

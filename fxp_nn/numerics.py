@@ -95,6 +95,8 @@ class Numerics:
         if self.is_float or not self.policy.block_saturated_grads:
             return grad
         v, g, fmt = out.raw, grad.raw, out.fmt
+        if not v.size:
+            return grad
         at_max, at_min = v.max() == fmt.max_raw, v.min() == fmt.min_raw   # usually both False
         if not (at_max or at_min):
             return grad
@@ -164,23 +166,29 @@ class Numerics:
         return self._counted(role, lambda: fxp.conv2d_weight_grad(
             x, grad, weight_shape, stride=stride, padding=padding, **self._gemm_kwargs(role, gemm)))
 
-    def sum_rows(self, x, role, gemm="weight_grad"):
-        """Sum of a 2-D ``x`` over axis 0 with ``gemm``'s accumulator, rounded once into ``role``.
+    def bias_grad(self, g, role, gemm="weight_grad"):
+        """Gradient of a per-channel bias: ``g`` summed over every axis but 1, rounded once into ``role``.
 
-        Defined as the (1, n) GEMM ``ones @ x``; with a wide accumulator the exact sums are
-        taken by numpy and rounded by the same requantization (same bits, same key drawn).
+        Defined as the GEMM ``ones @ rows`` (``rows``: ``g`` as (examples x positions, channels))
+        with ``gemm``'s accumulator; with a wide accumulator the exact sums come from numpy and
+        are rounded by the same requantization (same bits, same key drawn, no transposed copy).
         """
+        channels = g.shape[1]
+        if not self.is_float and self.policy.accumulator(gemm).bits is None:
+            spec = self.policy.role(role)
+            n_sum = g.size // channels if channels else 0
+            sum_bits = g.fmt.word_bits + (not g.fmt.signed) + max(n_sum - 1, 0).bit_length()
+            exact_fmt = fxp.Format(32, g.fmt.frac_bits) if sum_bits <= 32 else None
+            if exact_fmt not in (None, spec.fmt):
+                axes = (0,) + tuple(range(2, g.ndim))
+                exact = fxp.FxpArray(g.raw.sum(axis=axes, dtype=np.int32).reshape(1, channels), exact_fmt)
+                return self._counted(role, lambda: exact.astype(
+                    spec.fmt, rounding=spec.rounding, overflow=spec.overflow, rng=self.rng)).reshape(channels)
+        rows = g if g.ndim == 2 else g.transpose(0, *range(2, g.ndim), 1).reshape(-1, channels)
         if self.is_float:
-            return x.sum(axis=0, keepdims=True)
-        spec = self.policy.role(role)
-        sum_bits = x.fmt.word_bits + (not x.fmt.signed) + max(x.shape[0] - 1, 0).bit_length()
-        exact_fmt = fxp.Format(32, x.fmt.frac_bits) if sum_bits <= 32 else None
-        if self.policy.accumulator(gemm).bits is None and exact_fmt not in (None, spec.fmt):
-            exact = fxp.FxpArray(x.raw.sum(axis=0, dtype=np.int32, keepdims=True), exact_fmt)
-            return self._counted(role, lambda: exact.astype(spec.fmt, rounding=spec.rounding,
-                                                            overflow=spec.overflow, rng=self.rng))
-        ones = fxp.ones((1, x.shape[0]), fxp.Format(2, 0))
-        return self.matmul(ones, x, role, gemm)
+            return rows.sum(axis=0)
+        ones = fxp.ones((1, rows.shape[0]), fxp.Format(2, 0))
+        return self.matmul(ones, rows, role, gemm).reshape(channels)
 
     def skip_write(self, role):
         """Draw the stochastic-rounding key of a write in ``role`` that is skipped (result unused).

@@ -31,6 +31,7 @@ CASES = {
     "lenet-sr12-bounded-acc": lambda: (lenet((1, 16, 16), 4, policy=PrecisionPolicy.fixed(16, 12, acc_bits=24),
                                              seed=2), {}),
     "mlp-float-layer-then-fixed": _mixed,
+    "lenet-gupta-sr14": lambda: (lenet((1, 16, 16), 4, policy=PrecisionPolicy.gupta(), seed=4), {"momentum": 0.5}),
 }
 
 # (parameters + losses + next RNG key, saturation report). The saturation digests of the two
@@ -45,6 +46,8 @@ DIGESTS = {
                                "ed2a3f23ea2b16980dedfd274a63054ae6a19559d6cee1203ef2f36acb713591"),
     "mlp-float-layer-then-fixed": ("cbf26457555a465ae7fc85b25545b00d6c7e62089c3bcbdf25dedad055f7ed42",
                                    "55d62cf810e124239a2bde4b05f8155e3e5ce4551ae9b14a490d72353924e1eb"),
+    "lenet-gupta-sr14": ("e1a3ca69d31ff7e3cfdb53a1d3f0020f55c55963f139b4e8666a337ab7f55c22",
+                         "a31adda6ab8bcfbc4ec76d5109dda88802abaafb0b6383a16630a075d01a5c4c"),
 }
 
 
