@@ -81,8 +81,13 @@ BINARY_CASES = [
     (Format(8, 4), Format(16, 12), Format(8, 2)),
     (Format(32, 0), Format(32, 31), Format(32, 16)),
     (Format(32, 0, False), Format(16, 8), Format(20, 4, False)),
-    (Format(32, 0, False), Format(32, 0, False), Format(32, 0, False)),   # u32*u32 (reference path)
-    (Format(12, -30), Format(12, 30), Format(24, 0)),                     # align by 60 (reference path)
+    (Format(32, 0, False), Format(32, 0, False), Format(32, 0, False)),   # u32*u32 (__int128 path)
+    (Format(32, 30, False), Format(32, -2, False), Format(32, 60, False)),
+    (Format(12, -30), Format(12, 30), Format(24, 0)),                     # align by 60 (__int128 path)
+    (Format(32, -30), Format(32, 64), Format(32, 10)),                    # align by 94 (__int128 path)
+    (Format(32, 64), Format(31, -31), Format(32, -20)),                   # 2**31 << 95 (__int128 path)
+    (Format(32, 64), Format(32, -31, False), Format(32, -20)),            # 2**32 << 95 (reference path)
+    (Format(32, 64, False), Format(32, -64), Format(32, -64)),
     (Format(8, 64), Format(8, 64), Format(16, 64)),
     (Format(1, 0), Format(3, 1, False), Format(2, -1)),
 ]
@@ -101,6 +106,17 @@ def test_binary_matches_reference(simd, fa, fb, fo, op):
             expected, _ = getattr(ref, op)(a.astype(object), fa.frac_bits, b.astype(object), fb.frac_bits,
                                            fo, rounding, overflow, fxp.random.Xorshift(5).random_raw())
             np.testing.assert_array_equal(got.raw, expected, err_msg=f"{rounding} {overflow}")
+
+
+def test_wide_ops_run_in_c(monkeypatch):
+    """u32 x u32 products and sums aligned by up to 94 bits do not use the Python reference."""
+    for op in ("add", "subtract", "multiply"):
+        monkeypatch.setattr(ref, op, None)
+    big = fxp.from_raw(np.array([2**32 - 1, 3, 0], np.uint32), Format(32, 0, False))
+    assert fxp.multiply(big, big, out_format=Format(32, -32, False)).raw.tolist() == [2**32 - 2, 0, 0]
+    fine, coarse = fxp.from_raw(np.array([1, -1, 5], np.int32), "s32.64"), fxp.from_raw(np.array([1, 0, -1], np.int32), "s32.-30")
+    assert fxp.add(fine, coarse, out_format="s32.-30", rounding="floor").raw.tolist() == [1, -1, -1]
+    assert fxp.subtract(coarse, fine, out_format="s32.64", overflow="wrap").raw.tolist() == [-1, 1, -5]
 
 
 def test_default_result_formats_are_exact():
