@@ -191,3 +191,21 @@ def test_simd_levels_agree_on_large_inputs():
     for other in outs[1:]:
         for a, b in zip(outs[0], other):
             np.testing.assert_array_equal(a, b)
+
+
+def test_nan_and_inf_counts_agree_across_simd_levels():
+    x = RNG.uniform(-10, 10, 5000)
+    x[[3, 1030, 4999]] = np.nan
+    x[[7, 2048, 2049, 4000, 100]] = [np.inf, np.inf, -np.inf, np.inf, -np.inf]
+    finite = np.isfinite(x)
+    for mode in range(len(ROUNDINGS)):
+        for lvl in SIMD_LEVELS:
+            _elementwise.simd_level(lvl)
+            out = np.empty(x.size, np.int16)
+            counts = _elementwise.quantize(x, out, 12, mode, 0, -32768, 32767, 16, KEY, 1)
+            assert counts[1:] == (3, 5)
+            expected, n_over = ref.quantize(np.where(np.isnan(x), 0.0, x), Format(16, 12), ROUNDINGS[mode],
+                                            "saturate", KEY)
+            assert counts[0] == n_over
+            np.testing.assert_array_equal(out[finite], expected[finite])
+        _elementwise.simd_level(-1)

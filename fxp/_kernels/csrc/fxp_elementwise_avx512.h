@@ -48,9 +48,9 @@ FXP_AVX512_INLINE __m512d stochastic8(__m512d y, __m512i *ra, __m512i *rb)
 {
     const __m512d fl = _mm512_roundscale_pd(y, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
     __m512i F = _mm512_cvttpd_epu64(_mm512_mul_pd(_mm512_sub_pd(y, fl), _mm512_set1_pd(0x1p64)));
-    const __mmask8 small = _mm512_cmp_pd_mask(fl, _mm512_set1_pd(-1.0), _CMP_EQ_OQ) &
-                           _mm512_cmp_pd_mask(y, _mm512_set1_pd(-1.0), _CMP_NEQ_UQ);
-    if (small) {
+    if (_mm512_cmp_pd_mask(fl, _mm512_set1_pd(-1.0), _CMP_EQ_OQ)) {
+        const __mmask8 small = _mm512_cmp_pd_mask(fl, _mm512_set1_pd(-1.0), _CMP_EQ_OQ) &
+                               _mm512_cmp_pd_mask(y, _mm512_set1_pd(-1.0), _CMP_NEQ_UQ);
         const __m512i c = _mm512_cvt_roundpd_epu64(_mm512_mul_pd(y, _mm512_set1_pd(-0x1p64)),
                                                    _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
         F = _mm512_mask_sub_epi64(F, small, _mm512_setzero_si512(), c);
@@ -98,7 +98,10 @@ FXP_AVX512_INLINE void quantize_loop_avx512(const double *x, const fxp_quantize_
         rb = _mm512_loadu_si512(s1);
     }
     __m512i over = _mm512_setzero_si512();
-    __m512d finite = _mm512_setzero_pd();   /* sum of x - x: NaN iff some x is NaN or +-inf */
+    /* becomes NaN once some x is NaN or +-inf: vfixupimmpd keeps it (token 0) for finite x and
+     * sets it to the default NaN (token 3) for the classes QNaN, SNaN, -inf and +inf */
+    __m512d finite = _mm512_setzero_pd();
+    const __m512i special_to_nan = _mm512_set1_epi64(0x330033);
 #define FXP_QSTEP(I, M) { \
         const __m512d xv = _mm512_maskz_loadu_pd(M, x + (I)); \
         __m512d y = _mm512_mul_pd(xv, scale); \
@@ -112,7 +115,7 @@ FXP_AVX512_INLINE void quantize_loop_avx512(const double *x, const fxp_quantize_
         const __m512d q = round8_pd(y, mode, &ra, &rb); \
         const __m512d c = _mm512_min_pd(_mm512_max_pd(q, lo), hi); \
         over = _mm512_mask_add_epi64(over, _mm512_cmp_pd_mask(q, c, _CMP_NEQ_OQ), over, one); \
-        finite = _mm512_add_pd(finite, _mm512_sub_pd(xv, xv)); \
+        finite = _mm512_fixupimm_pd(finite, xv, special_to_nan, 0); \
         store8_pd(out + (I) * (int64_t)size, type, M, c); }
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) FXP_QSTEP(i, 0xFF)
