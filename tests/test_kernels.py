@@ -90,6 +90,10 @@ BINARY_CASES = [
     (Format(32, 64, False), Format(32, -64), Format(32, -64)),
     (Format(8, 64), Format(8, 64), Format(16, 64)),
     (Format(1, 0), Format(3, 1, False), Format(2, -1)),
+    (Format(16, 0), Format(16, 0), Format(16, -31)),                      # int32 lanes, s = 31
+    (Format(16, 14), Format(8, 0, False), Format(12, 3, False)),          # int32 lanes, u8 << 14
+    (Format(16, 0), Format(16, 14), Format(32, 7)),                       # int32 lanes, i16 << 14
+    (Format(16, 0), Format(16, 15), Format(32, 7)),                       # i16 << 15: int64 lanes
 ]
 
 

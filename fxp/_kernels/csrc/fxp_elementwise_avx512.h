@@ -156,3 +156,124 @@ static void quantize_clamp_avx512(const double *x, const fxp_quantize_t *p, int6
     }
 #undef FXP_QL_TYPES
 }
+
+/* ---- add / subtract / multiply of 8- and 16-bit operands in 16 int32 lanes ----
+ * When both operands are int8, uint8 or int16 and the exact result fits int32 (products
+ * without shifts: |a*b| <= 2**30; sums of aligned operands each within 2**29), the whole
+ * pipeline (widen, op, round by 0 <= s <= 31, narrow, store) runs in registers, 16 elements
+ * per step, with the rounding of fxp_shr_round_i64_near done in 32 bits (exact here). */
+
+/* whether int_op32_avx512 handles op p */
+static int int_op32_fits(const fxp_int_op_t *p)
+{
+    const int small_a = p->a_type <= FXP_I16, small_b = p->b_type <= FXP_I16;
+    if (p->op == FXP_OP_COPY || !small_a || !small_b || p->s < 0 || p->s > 31 || p->out_type > FXP_I32)
+        return 0;
+    if (p->op == FXP_OP_MUL) return p->a_shift == 0 && p->b_shift == 0;
+    return type_bits(p->a_type) + p->a_shift <= 29 && type_bits(p->b_type) + p->b_shift <= 29;
+}
+
+/* 16 operand elements from i (lanes m) as int32, shifted left; stride 0 gives the broadcast */
+FXP_AVX512_INLINE __m512i load16_epi32(const void *src, int type, int64_t stride, int64_t i,
+                                       __mmask16 m, __m512i bcast, int shift)
+{
+    __m512i v;
+    if (stride == 0) return bcast;
+    switch (type) {
+    case FXP_I8: v = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t *)src + i)); break;
+    case FXP_U8: v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, (const uint8_t *)src + i)); break;
+    default: v = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m, (const int16_t *)src + i)); break;
+    }
+    return _mm512_sll_epi32(v, _mm_cvtsi32_si128(shift));
+}
+
+static int32_t first_element(const void *src, int type)
+{
+    return type == FXP_I8 ? *(const int8_t *)src : type == FXP_U8 ? *(const uint8_t *)src : *(const int16_t *)src;
+}
+
+/* round v / 2**s (1 <= s <= 31) like fxp_shr_round_i64_near; rw: the high 32 bits of the
+ * random words (stochastic) */
+FXP_AVX512_INLINE __m512i round16_epi32(__m512i v, int s, int mode, __m512i rw)
+{
+    const __m128i cs = _mm_cvtsi32_si128(s);
+    const __m512i q = _mm512_sra_epi32(v, cs);
+    const __m512i rem = _mm512_and_si512(v, _mm512_set1_epi32((int32_t)((UINT32_C(1) << s) - 1)));
+    const __m512i half_1 = _mm512_set1_epi32((int32_t)((UINT32_C(1) << (s - 1)) - 1));
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i add;   /* rem + add carries into bit s exactly when the result rounds up */
+    switch (mode) {
+    case FXP_NEAREST_EVEN: add = _mm512_add_epi32(half_1, _mm512_and_si512(q, one)); break;
+    case FXP_NEAREST_AWAY: add = _mm512_add_epi32(half_1, _mm512_srli_epi32(_mm512_xor_si512(q, _mm512_set1_epi32(-1)), 31)); break;
+    case FXP_FLOOR: return q;
+    case FXP_TOWARD_ZERO: return _mm512_add_epi32(q, _mm512_and_si512(_mm512_min_epu32(rem, one), _mm512_srli_epi32(q, 31)));
+    default: add = _mm512_srl_epi32(rw, _mm_cvtsi32_si128(32 - s)); break;
+    }
+    return _mm512_add_epi32(q, _mm512_srl_epi32(_mm512_add_epi32(rem, add), cs));   /* < 2**32 */
+}
+
+FXP_AVX512_INLINE int64_t int_op32_loop(const fxp_int_op_t *p, int mode, int64_t start, int64_t n)
+{
+    __m512i ra = _mm512_setzero_si512(), rb = _mm512_setzero_si512();
+    if (mode == FXP_STOCHASTIC) {
+        uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
+        fxp_rng_block_seed(p->key, (uint64_t)(start / FXP_RNG_BLOCK), s0, s1);
+        ra = _mm512_loadu_si512(s0);
+        rb = _mm512_loadu_si512(s1);
+    }
+    const __m512i odd_dwords = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    const __m512i ba = _mm512_set1_epi32((int32_t)((uint32_t)first_element(p->a, p->a_type) << p->a_shift));
+    const __m512i bb = _mm512_set1_epi32((int32_t)((uint32_t)first_element(p->b, p->b_type) << p->b_shift));
+    const __m512i lo = _mm512_set1_epi32((int32_t)p->lo), hi = _mm512_set1_epi32((int32_t)p->hi);
+    const __m512i one = _mm512_set1_epi32(1);
+    const int wrap = p->ovf == FXP_WRAP, signed_out = p->lo < 0;
+    const __m128i wrap_shift = _mm_cvtsi32_si128(32 - p->w);
+    const size_t size = p->out_type <= FXP_U8 ? 1 : p->out_type <= FXP_U16 ? 2 : 4;
+    char *out = (char *)p->out + start * (int64_t)size;
+    const int64_t as = p->a_stride ? start : 0, bs = p->b_stride ? start : 0;
+    __m512i over = _mm512_setzero_si512();
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512i a = load16_epi32(p->a, p->a_type, p->a_stride, as + i, m, ba, p->a_shift);
+        const __m512i b = load16_epi32(p->b, p->b_type, p->b_stride, bs + i, m, bb, p->b_shift);
+        __m512i v = p->op == FXP_OP_ADD ? _mm512_add_epi32(a, b) : p->op == FXP_OP_SUB ?
+                    _mm512_sub_epi32(a, b) : _mm512_mullo_epi32(a, b);
+        if (mode >= 0) {
+            __m512i rw = _mm512_setzero_si512();
+            if (mode == FXP_STOCHASTIC) {   /* high halves of the words of 2 lane steps */
+                const __m512i w0 = xoroshiro_next_avx512(&ra, &rb);
+                rw = _mm512_permutex2var_epi32(w0, odd_dwords, xoroshiro_next_avx512(&ra, &rb));
+            }
+            v = round16_epi32(v, p->s, mode, rw);
+        }
+        __m512i c;
+        if (wrap) {
+            const __m512i up = _mm512_sll_epi32(v, wrap_shift);
+            c = signed_out ? _mm512_sra_epi32(up, wrap_shift) : _mm512_srl_epi32(up, wrap_shift);
+            over = _mm512_mask_add_epi32(over, _mm512_mask_cmpneq_epi32_mask(m, c, v), over, one);
+        } else {
+            c = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+            over = _mm512_mask_add_epi32(over, _mm512_mask_cmpneq_epi32_mask(m, c, v), over, one);
+        }
+        switch (p->out_type) {
+        case FXP_I8: case FXP_U8: _mm512_mask_cvtepi32_storeu_epi8(out + i, m, c); break;
+        case FXP_I16: case FXP_U16: _mm512_mask_cvtepi32_storeu_epi16(out + 2 * i, m, c); break;
+        default: _mm512_mask_storeu_epi32(out + 4 * i, m, c); break;
+        }
+    }
+    return _mm512_reduce_add_epi32(over);
+}
+
+/* int_op_chunk for the ops int_op32_fits accepts (-1 in mode: no rounding, s == 0) */
+FXP_AVX512_TARGET
+static int64_t int_op32_avx512(const fxp_int_op_t *p, int64_t start, int64_t n)
+{
+    switch (p->s == 0 ? -1 : p->mode) {
+    case -1: return int_op32_loop(p, -1, start, n);
+    case FXP_NEAREST_EVEN: return int_op32_loop(p, FXP_NEAREST_EVEN, start, n);
+    case FXP_NEAREST_AWAY: return int_op32_loop(p, FXP_NEAREST_AWAY, start, n);
+    case FXP_FLOOR: return int_op32_loop(p, FXP_FLOOR, start, n);
+    case FXP_TOWARD_ZERO: return int_op32_loop(p, FXP_TOWARD_ZERO, start, n);
+    default: return int_op32_loop(p, FXP_STOCHASTIC, start, n);
+    }
+}
