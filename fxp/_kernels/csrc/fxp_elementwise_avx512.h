@@ -15,13 +15,21 @@ FXP_AVX512_INLINE __m512i xoroshiro_next_avx512(__m512i *a, __m512i *b)
     return word;
 }
 
+/* The xoroshiro128+ states of the 8 lane streams of `block` (fxp_rng_block_seed) in (*a, *b). */
+FXP_AVX512_INLINE void block_seed_avx512(uint64_t key, uint64_t block, __m512i *a, __m512i *b)
+{
+    uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
+    fxp_rng_block_seed(key, block, s0, s1);
+    *a = _mm512_loadu_si512(s0);
+    *b = _mm512_loadu_si512(s1);
+}
+
 /* fxp_rng_block_fill with the 8 lanes in one AVX-512 register (same bits; tested). */
 FXP_AVX512_TARGET
 static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64_t n)
 {
-    uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
-    fxp_rng_block_seed(key, block, s0, s1);
-    __m512i a = _mm512_loadu_si512(s0), b = _mm512_loadu_si512(s1);
+    __m512i a, b;
+    block_seed_avx512(key, block, &a, &b);
     for (int64_t p = 0; p < n; p += FXP_RNG_LANES) {
         const __mmask8 m = n - p >= 8 ? 0xFF : (__mmask8)((1u << (n - p)) - 1);
         _mm512_mask_storeu_epi64(out + p, m, xoroshiro_next_avx512(&a, &b));
@@ -91,12 +99,7 @@ FXP_AVX512_INLINE void quantize_loop_avx512(const double *x, const fxp_quantize_
      * subnormal of x's sign, as the portable loop does (only possible when scale < 1) */
     const int fix_underflow = (mode == FXP_FLOOR || mode == FXP_STOCHASTIC) && p->scale < 1.0;
     __m512i ra = _mm512_setzero_si512(), rb = _mm512_setzero_si512();
-    if (mode == FXP_STOCHASTIC) {
-        uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
-        fxp_rng_block_seed(p->key, (uint64_t)(start / FXP_RNG_BLOCK), s0, s1);
-        ra = _mm512_loadu_si512(s0);
-        rb = _mm512_loadu_si512(s1);
-    }
+    if (mode == FXP_STOCHASTIC) block_seed_avx512(p->key, (uint64_t)(start / FXP_RNG_BLOCK), &ra, &rb);
     __m512i over = _mm512_setzero_si512();
     /* becomes NaN once some x is NaN or +-inf: vfixupimmpd keeps it (token 0) for finite x and
      * sets it to the default NaN (token 3) for the classes QNaN, SNaN, -inf and +inf */
@@ -215,12 +218,7 @@ FXP_AVX512_INLINE __m512i round16_epi32(__m512i v, int s, int mode, __m512i rw)
 FXP_AVX512_INLINE int64_t int_op32_loop(const fxp_int_op_t *p, int mode, int64_t start, int64_t n)
 {
     __m512i ra = _mm512_setzero_si512(), rb = _mm512_setzero_si512();
-    if (mode == FXP_STOCHASTIC) {
-        uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
-        fxp_rng_block_seed(p->key, (uint64_t)(start / FXP_RNG_BLOCK), s0, s1);
-        ra = _mm512_loadu_si512(s0);
-        rb = _mm512_loadu_si512(s1);
-    }
+    if (mode == FXP_STOCHASTIC) block_seed_avx512(p->key, (uint64_t)(start / FXP_RNG_BLOCK), &ra, &rb);
     const __m512i odd_dwords = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     const __m512i ba = _mm512_set1_epi32((int32_t)((uint32_t)first_element(p->a, p->a_type) << p->a_shift));
     const __m512i bb = _mm512_set1_epi32((int32_t)((uint32_t)first_element(p->b, p->b_type) << p->b_shift));
