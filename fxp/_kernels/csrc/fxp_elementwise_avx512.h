@@ -49,6 +49,49 @@ FXP_AVX512_INLINE void store8_pd(void *out, int type, __mmask8 m, __m512d q)
     }
 }
 
+/* Convert the 8 doubles c (clamped so that they round into the storage type's range) with
+ * the rounding of `mode` (nearest_even, floor or toward_zero: embedded in the conversion) and
+ * store lanes m. */
+FXP_AVX512_INLINE void store8_round_pd(void *out, int type, __mmask8 m, __m512d c, int mode)
+{
+#define FXP_CVT(R) (type == FXP_U32 ? _mm512_cvt_roundpd_epu32(c, R | _MM_FROUND_NO_EXC) \
+                                    : _mm512_cvt_roundpd_epi32(c, R | _MM_FROUND_NO_EXC))
+    const __m256i v = mode == FXP_NEAREST_EVEN ? FXP_CVT(_MM_FROUND_TO_NEAREST_INT)
+                    : mode == FXP_FLOOR ? FXP_CVT(_MM_FROUND_TO_NEG_INF) : FXP_CVT(_MM_FROUND_TO_ZERO);
+#undef FXP_CVT
+    switch (type) {
+    case FXP_I8: case FXP_U8: _mm256_mask_cvtepi32_storeu_epi8(out, m, v); break;
+    case FXP_I16: case FXP_U16: _mm256_mask_cvtepi32_storeu_epi16(out, m, v); break;
+    default: _mm256_mask_storeu_epi32(out, m, v); break;
+    }
+}
+
+/* [*tlo, *thi]: the doubles that `mode` (not stochastic) rounds into [lo, hi] (lo <= 0 <= hi),
+ * so clamping first and rounding after gives round-then-clamp, and t is out of range exactly
+ * when clamping changes it. */
+static void clamp_bounds(int mode, int64_t lo, int64_t hi, double *tlo, double *thi)
+{
+    const double l = (double)lo, h = (double)hi;   /* |lo|, |hi| <= 2**32: l - 1, h + 0.5 exact */
+    switch (mode) {
+    case FXP_NEAREST_EVEN:   /* a tie rounds to the even neighbour */
+        *thi = (hi & 1) ? nextafter(h + 0.5, -INFINITY) : h + 0.5;
+        *tlo = (lo & 1) ? nextafter(l - 0.5, INFINITY) : l - 0.5;
+        break;
+    case FXP_NEAREST_AWAY:
+        *thi = nextafter(h + 0.5, -INFINITY);
+        *tlo = nextafter(l - 0.5, INFINITY);
+        break;
+    case FXP_FLOOR:
+        *thi = nextafter(h + 1.0, -INFINITY);
+        *tlo = l;
+        break;
+    default:   /* toward zero */
+        *thi = nextafter(h + 1.0, -INFINITY);
+        *tlo = nextafter(l - 1.0, INFINITY);
+        break;
+    }
+}
+
 /* floor(y + r * 2**-64) of fxp_round_double in 8 lanes, with r the next words of (*ra, *rb).
  * F = floor(frac(y) * 2**64) and the carry test is an unsigned compare; y in (-1, 0), where
  * y - floor(y) is inexact, takes F = 2**64 - ceil(-y * 2**64) (rare, so a branch). */
@@ -93,7 +136,11 @@ FXP_AVX512_INLINE void quantize_loop_avx512(const double *x, const fxp_quantize_
     const size_t size = type <= FXP_U8 ? 1 : type <= FXP_U16 ? 2 : 4;
     char *out = (char *)p->out + start * (int64_t)size;
     const __m512d scale = _mm512_set1_pd(p->scale);
-    const __m512d lo = _mm512_set1_pd((double)p->lo), hi = _mm512_set1_pd((double)p->hi);
+    /* stochastic rounds first and clamps to [lo, hi]; the other modes clamp first to the
+     * doubles that round into [lo, hi] (clamp_bounds), so the conversion can round */
+    double tlo = (double)p->lo, thi = (double)p->hi;
+    if (mode != FXP_STOCHASTIC) clamp_bounds(mode, p->lo, p->hi, &tlo, &thi);
+    const __m512d lo = _mm512_set1_pd(tlo), hi = _mm512_set1_pd(thi);
     const __m512i one = _mm512_set1_epi64(1);
     /* floor and stochastic see a tiny product that underflowed to 0: replace it by the smallest
      * subnormal of x's sign, as the portable loop does (only possible when scale < 1) */
@@ -115,11 +162,14 @@ FXP_AVX512_INLINE void quantize_loop_avx512(const double *x, const fxp_quantize_
                                                                    _mm512_set1_epi64(INT64_MIN)), one); \
             y = _mm512_mask_mov_pd(y, under, _mm512_castsi512_pd(tiny)); \
         } \
-        const __m512d q = round8_pd(y, mode, &ra, &rb); \
+        const __m512d q = mode == FXP_STOCHASTIC ? round8_pd(y, mode, &ra, &rb) : y; \
         const __m512d c = _mm512_min_pd(_mm512_max_pd(q, lo), hi); \
         over = _mm512_mask_add_epi64(over, _mm512_cmp_pd_mask(q, c, _CMP_NEQ_OQ), over, one); \
         finite = _mm512_fixupimm_pd(finite, xv, special_to_nan, 0); \
-        store8_pd(out + (I) * (int64_t)size, type, M, c); }
+        if (mode == FXP_STOCHASTIC || mode == FXP_NEAREST_AWAY) \
+            store8_pd(out + (I) * (int64_t)size, type, M, mode == FXP_STOCHASTIC ? c : round8_pd(c, mode, &ra, &rb)); \
+        else \
+            store8_round_pd(out + (I) * (int64_t)size, type, M, c, mode); }
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) FXP_QSTEP(i, 0xFF)
     if (i < n) FXP_QSTEP(i, lane_mask(n - i))
