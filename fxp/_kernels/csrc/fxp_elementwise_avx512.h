@@ -171,6 +171,13 @@ FXP_AVX512_INLINE void quantize_loop_avx512(const double *x, const fxp_quantize_
         else \
             store8_round_pd(out + (I) * (int64_t)size, type, M, c, mode); }
     int64_t i = 0;
+    /* numpy's large arrays start 16 bytes past a cache line: a masked first step makes the
+     * other loads line-aligned (not for stochastic, whose lanes are tied to positions % 8) */
+    const int64_t head = (int64_t)((64 - ((uintptr_t)x & 63)) & 63) / 8;
+    if (mode != FXP_STOCHASTIC && head > 0 && head < n) {
+        FXP_QSTEP(0, lane_mask(head))
+        i = head;
+    }
     for (; i + 8 <= n; i += 8) FXP_QSTEP(i, 0xFF)
     if (i < n) FXP_QSTEP(i, lane_mask(n - i))
 #undef FXP_QSTEP
@@ -280,8 +287,17 @@ FXP_AVX512_INLINE int64_t int_op32_loop(const fxp_int_op_t *p, int mode, int64_t
     char *out = (char *)p->out + start * (int64_t)size;
     const int64_t as = p->a_stride ? start : 0, bs = p->b_stride ? start : 0;
     __m512i over = _mm512_setzero_si512();
-    for (int64_t i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+    /* a short first step aligns the loads of a (or of b when a is broadcast), as in
+     * quantize_loop_avx512; not for stochastic, whose lanes are tied to positions % 8 */
+    const int lead = p->a_stride ? p->a_type : p->b_type;
+    const uintptr_t addr = p->a_stride ? (uintptr_t)((const char *)p->a + as * (lead == FXP_I16 ? 2 : 1))
+                                       : (uintptr_t)((const char *)p->b + bs * (lead == FXP_I16 ? 2 : 1));
+    const uintptr_t load_bytes = lead == FXP_I16 ? 32 : 16;
+    const int64_t head = (int64_t)((load_bytes - (addr & (load_bytes - 1))) & (load_bytes - 1)) / (lead == FXP_I16 ? 2 : 1);
+    int64_t step = mode != FXP_STOCHASTIC && head > 0 ? head : 16;
+    for (int64_t i = 0; i < n; i += step, step = 16) {
+        const int64_t take = n - i < step ? n - i : step;
+        const __mmask16 m = take == 16 ? 0xFFFF : (__mmask16)((1u << take) - 1);
         const __m512i a = load16_epi32(p->a, p->a_type, p->a_stride, as + i, m, ba, p->a_shift);
         const __m512i b = load16_epi32(p->b, p->b_type, p->b_stride, bs + i, m, bb, p->b_shift);
         __m512i v = p->op == FXP_OP_ADD ? _mm512_add_epi32(a, b) : p->op == FXP_OP_SUB ?
