@@ -92,10 +92,10 @@ static void clamp_bounds(int mode, int64_t lo, int64_t hi, double *tlo, double *
     }
 }
 
-/* floor(y + r * 2**-64) of fxp_round_double in 8 lanes, with r the next words of (*ra, *rb).
+/* floor(y + r * 2**-64) of fxp_round_double in 8 lanes, with r the lanes' random words.
  * F = floor(frac(y) * 2**64) and the carry test is an unsigned compare; y in (-1, 0), where
  * y - floor(y) is inexact, takes F = 2**64 - ceil(-y * 2**64) (rare, so a branch). */
-FXP_AVX512_INLINE __m512d stochastic8(__m512d y, __m512i *ra, __m512i *rb)
+FXP_AVX512_INLINE __m512d stochastic8(__m512d y, __m512i rv)
 {
     const __m512d fl = _mm512_roundscale_pd(y, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
     __m512i F = _mm512_cvttpd_epu64(_mm512_mul_pd(_mm512_sub_pd(y, fl), _mm512_set1_pd(0x1p64)));
@@ -106,13 +106,12 @@ FXP_AVX512_INLINE __m512d stochastic8(__m512d y, __m512i *ra, __m512i *rb)
                                                    _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
         F = _mm512_mask_sub_epi64(F, small, _mm512_setzero_si512(), c);
     }
-    const __m512i rv = xoroshiro_next_avx512(ra, rb);
     const __mmask8 carry = _mm512_cmp_epu64_mask(_mm512_add_epi64(rv, F), rv, _MM_CMPINT_LT);
     return _mm512_mask_add_pd(fl, carry, fl, _mm512_set1_pd(1.0));
 }
 
 /* fxp_round_double(y, mode, r) in 8 lanes (mode a compile-time constant after inlining). */
-FXP_AVX512_INLINE __m512d round8_pd(__m512d y, int mode, __m512i *ra, __m512i *rb)
+FXP_AVX512_INLINE __m512d round8_pd(__m512d y, int mode, __m512i rv)
 {
     switch (mode) {
     case FXP_NEAREST_EVEN: return _mm512_roundscale_pd(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -124,7 +123,7 @@ FXP_AVX512_INLINE __m512d round8_pd(__m512d y, int mode, __m512i *ra, __m512i *r
         const __m512d up = _mm512_mask_add_pd(t, _mm512_cmp_pd_mask(d, _mm512_set1_pd(0.5), _CMP_GE_OQ), t, one);
         return _mm512_mask_sub_pd(up, _mm512_cmp_pd_mask(d, _mm512_set1_pd(-0.5), _CMP_LE_OQ), up, one);
     }
-    default: return stochastic8(y, ra, rb);
+    default: return stochastic8(y, rv);
     }
 }
 
@@ -152,35 +151,41 @@ FXP_AVX512_INLINE void quantize_loop_avx512(const double *x, const fxp_quantize_
      * sets it to the default NaN (token 3) for the classes QNaN, SNaN, -inf and +inf */
     __m512d finite = _mm512_setzero_pd();
     const __m512i special_to_nan = _mm512_set1_epi64(0x330033);
-#define FXP_QSTEP(I, M) { \
-        const __m512d xv = _mm512_maskz_loadu_pd(M, x + (I)); \
-        __m512d y = _mm512_mul_pd(xv, scale); \
-        if (fix_underflow) { \
-            const __mmask8 under = _mm512_cmp_pd_mask(y, _mm512_setzero_pd(), _CMP_EQ_OQ) & \
-                                   _mm512_cmp_pd_mask(xv, _mm512_setzero_pd(), _CMP_NEQ_UQ); \
-            const __m512i tiny = _mm512_or_si512(_mm512_and_si512(_mm512_castpd_si512(xv), \
-                                                                   _mm512_set1_epi64(INT64_MIN)), one); \
-            y = _mm512_mask_mov_pd(y, under, _mm512_castsi512_pd(tiny)); \
-        } \
-        const __m512d q = mode == FXP_STOCHASTIC ? round8_pd(y, mode, &ra, &rb) : y; \
-        const __m512d c = _mm512_min_pd(_mm512_max_pd(q, lo), hi); \
-        over = _mm512_mask_add_epi64(over, _mm512_cmp_pd_mask(q, c, _CMP_NEQ_OQ), over, one); \
-        finite = _mm512_fixupimm_pd(finite, xv, special_to_nan, 0); \
-        if (mode == FXP_STOCHASTIC || mode == FXP_NEAREST_AWAY) \
-            store8_pd(out + (I) * (int64_t)size, type, M, mode == FXP_STOCHASTIC ? c : round8_pd(c, mode, &ra, &rb)); \
-        else \
-            store8_round_pd(out + (I) * (int64_t)size, type, M, c, mode); }
-    int64_t i = 0;
-    /* numpy's large arrays start 16 bytes past a cache line: a masked first step makes the
-     * other loads line-aligned (not for stochastic, whose lanes are tied to positions % 8) */
-    const int64_t head = (int64_t)((64 - ((uintptr_t)x & 63)) & 63) / 8;
-    if (mode != FXP_STOCHASTIC && head > 0 && head < n) {
-        FXP_QSTEP(0, lane_mask(head))
-        i = head;
+    /* numpy's large arrays start 16 bytes into a cache line, so the steps start o elements
+     * before x, at a line boundary, with the lanes outside [0, n) masked.  Element i's random
+     * word is lane i % 8 of step i / 8, so a step takes its first o words from the previous
+     * lane step and the others from the current one. */
+    const int64_t o = (int64_t)(((uintptr_t)x & 63) / 8);
+    int64_t ids[8];
+    for (int j = 0; j < 8; ++j) ids[j] = j < o ? 8 - o + j : 8 + j - o;
+    const __m512i word_index = _mm512_loadu_si512(ids);
+    __m512i prev = _mm512_setzero_si512();
+    for (int64_t i = -o; i < n; i += 8) {
+        const __mmask8 m = (__mmask8)(lane_mask(n - i) & (i < 0 ? 0xFF << -i : 0xFF));
+        const __m512d xv = _mm512_maskz_loadu_pd(m, (const void *)((uintptr_t)x + (uintptr_t)i * 8));
+        __m512d y = _mm512_mul_pd(xv, scale);
+        if (fix_underflow) {
+            const __mmask8 under = _mm512_cmp_pd_mask(y, _mm512_setzero_pd(), _CMP_EQ_OQ) &
+                                   _mm512_cmp_pd_mask(xv, _mm512_setzero_pd(), _CMP_NEQ_UQ);
+            const __m512i tiny = _mm512_or_si512(_mm512_and_si512(_mm512_castpd_si512(xv),
+                                                                   _mm512_set1_epi64(INT64_MIN)), one);
+            y = _mm512_mask_mov_pd(y, under, _mm512_castsi512_pd(tiny));
+        }
+        __m512d q = y;
+        if (mode == FXP_STOCHASTIC) {
+            const __m512i cur = xoroshiro_next_avx512(&ra, &rb);
+            q = stochastic8(y, _mm512_permutex2var_epi64(prev, word_index, cur));
+            prev = cur;
+        }
+        const __m512d c = _mm512_min_pd(_mm512_max_pd(q, lo), hi);
+        over = _mm512_mask_add_epi64(over, _mm512_mask_cmp_pd_mask(m, q, c, _CMP_NEQ_OQ), over, one);
+        finite = _mm512_fixupimm_pd(finite, xv, special_to_nan, 0);
+        void *dst = (void *)((uintptr_t)out + (uintptr_t)i * size);
+        if (mode == FXP_STOCHASTIC || mode == FXP_NEAREST_AWAY)
+            store8_pd(dst, type, m, mode == FXP_STOCHASTIC ? c : round8_pd(c, mode, prev));
+        else
+            store8_round_pd(dst, type, m, c, mode);
     }
-    for (; i + 8 <= n; i += 8) FXP_QSTEP(i, 0xFF)
-    if (i < n) FXP_QSTEP(i, lane_mask(n - i))
-#undef FXP_QSTEP
     int64_t nan = 0, inf = 0;
     if (_mm512_cmp_pd_mask(finite, finite, _CMP_UNORD_Q)) {   /* rare: count NaN and +-inf */
         for (int64_t j = 0; j < n; ++j) {
