@@ -95,13 +95,15 @@ def test_mlp_step_torch(benchmark):
     benchmark(step)
 
 
-def _best_time(step, repeats):
-    times = []
+def _best_times(steps, repeats):
+    """Best and median seconds of each step, timed round-robin so that load changes hit all alike."""
+    times = {name: [] for name in steps}
     for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return min(times), float(np.median(times))
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return {name: (min(t), float(np.median(t))) for name, t in times.items()}
 
 
 def _peak_rss_mib(kind, threads):
@@ -130,8 +132,7 @@ def main(argv=None):
         steps[f"PyTorch {torch.__version__} CPU float32 ({torch.get_num_threads()} threads)"] = torch_step
     kinds = {"float32 policy": "float32", "Gupta policy (16-bit, FL=14, SR)": "gupta"}
     results = {}
-    for name, step in steps.items():
-        best, median = _best_time(step, args.repeats)
+    for name, (best, median) in _best_times(steps, args.repeats).items():
         kind = kinds.get(name, "torch")
         results[name] = {"best_ms": 1e3 * best, "median_ms": 1e3 * median,
                          "peak_rss_mib": _peak_rss_mib(kind, args.threads)}

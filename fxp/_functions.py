@@ -245,10 +245,11 @@ def mean(a, axis=None, rounding=None, rng=None, keepdims=False):
     q, rem = np.divmod(total, n)
     if rounding is Rounding.STOCHASTIC:
         from ._kernels._random import element_words
-        words = element_words(draw_key(rng), 0, q.size).tolist()
-        # floor(q + rem/n + r/2**64): up by one when rem * 2**64 + r * n >= n * 2**64
-        up = [int(m) * 2**64 + w * n >= n * 2**64 for m, w in zip(rem.ravel().tolist(), words)]
-        result = q + np.array(up, dtype=np.int64).reshape(q.shape)
+        words = element_words(draw_key(rng), 0, q.size).reshape(q.shape)
+        # floor(q + rem/n + r/2**64) is q + 1 when r * n >= (n - rem) * 2**64, that is when the
+        # high word of the 128-bit product r * n is at least n - rem (an integer)
+        up = _mulhi_u64(words, n) >= (n - rem).astype(np.uint64)
+        result = q + up
     elif rounding is Rounding.FLOOR:
         result = q
     elif rounding is Rounding.TOWARD_ZERO:
@@ -258,6 +259,16 @@ def mean(a, axis=None, rounding=None, rng=None, keepdims=False):
         tie_up = (q % 2 == 1) if rounding is Rounding.NEAREST_EVEN else (q >= 0)
         result = q + ((twice > n) | ((twice == n) & tie_up))
     return FxpArray(np.asarray(result).astype(a.fmt.dtype), a.fmt)
+
+
+def _mulhi_u64(a, n):
+    """High 64 bits of the exact products ``a * n`` (uint64 array ``a``, int ``0 <= n < 2**64``)."""
+    low = np.uint64(0xFFFFFFFF)
+    n0, n1 = np.uint64(n & 0xFFFFFFFF), np.uint64(n >> 32)
+    a0, a1 = a & low, a >> np.uint64(32)
+    t = a1 * n0 + ((a0 * n0) >> np.uint64(32))          # each step stays below 2**64
+    mid = a0 * n1 + (t & low)
+    return a1 * n1 + (t >> np.uint64(32)) + (mid >> np.uint64(32))
 
 
 def max(a, axis=None, keepdims=False):

@@ -23,10 +23,10 @@ def _to_float(x):
 
 def array_ufunc(ufunc, method, inputs, kwargs):
     """``FxpArray.__array_ufunc__``: fixed-point results for + - * max min neg abs and the
-    ``add/maximum/minimum.reduce`` reductions; bool arrays for comparisons; other ufuncs run
-    on the float64 values and return plain ndarrays."""
+    ``add/maximum/minimum.reduce`` reductions; bool arrays for comparisons; ``out=`` an
+    FxpArray for + - *; other ufuncs run on the float64 values and return plain ndarrays."""
     if any(isinstance(o, FxpArray) for o in kwargs.get("out", ()) or ()):
-        raise TypeError("out= with an FxpArray is not supported; use the fxp function forms")
+        return _into_out(ufunc, method, inputs, kwargs)
     plain = not kwargs
     if method == "__call__" and plain:
         if ufunc in _BINARY and len(inputs) == 2:
@@ -38,6 +38,32 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     if method == "reduce" and ufunc in _REDUCE and set(kwargs) <= {"axis", "keepdims"}:
         return _REDUCE[ufunc](inputs[0], **kwargs)
     return getattr(ufunc, method)(*_to_float(list(inputs)), **kwargs)
+
+
+_INTO_OUT = {np.add: F.add, np.subtract: F.subtract, np.multiply: F.multiply}
+
+
+def _into_out(ufunc, method, inputs, kwargs):
+    """``np.add / np.subtract / np.multiply(a, b, out=c)`` with an FxpArray ``c``: the exact
+    result rounded once into ``c.fmt`` with the current modes, written into ``c``."""
+    out = kwargs["out"]
+    if (method != "__call__" or ufunc not in _INTO_OUT or len(inputs) != 2 or len(out) != 1
+            or set(kwargs) != {"out"}):
+        raise TypeError(
+            f"out= with an FxpArray is supported for np.add, np.subtract and np.multiply(a, b, out=c) "
+            f"only (got {ufunc.__name__}.{method} with {len(inputs)} inputs, {len(out)} outputs and "
+            f"keywords {sorted(kwargs)}); use the fxp function forms with out_format=")
+    target = out[0]
+    result = _INTO_OUT[ufunc](*inputs, out_format=target.fmt)
+    try:
+        fits = np.broadcast_shapes(result.shape, target.shape) == target.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{ufunc.__name__}: result of shape {result.shape} does not fit out= of "
+                         f"shape {target.shape}")
+    target.raw[...] = result.raw
+    return target
 
 
 def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **_):

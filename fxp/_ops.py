@@ -2,8 +2,9 @@
 
 Functions here take raw integer arrays plus fraction bits and a target :class:`Format`,
 resolve modes, draw the stochastic key, pick the thread count, run one kernel, and report
-overflows (count them, or raise under ``overflow="raise"``).  Exotic cases the int64
-kernel cannot hold exactly fall back on :mod:`fxp._reference`, which follows the same rules.
+overflows (count them, or raise under ``overflow="raise"``).  The rare sums the 128-bit kernel
+cannot hold (operand scales more than 94 bits apart) fall back on :mod:`fxp._reference`,
+which follows the same rules.
 """
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ from .random import draw_key
 ROUNDING_CODES = {mode: code for code, mode in enumerate(Rounding)}
 OVERFLOW_CODES = {mode: code for code, mode in enumerate(Overflow)}
 KERNEL_DTYPES = frozenset(_elementwise.TYPE_CODES)
-MAX_ALIGN_SHIFT = 30   # |raw| < 2**32, so (raw << 30) and sums of two stay below 2**63
+# |raw| <= 2**bits for each kernel dtype; the C kernel holds sums of operands up to 2**126 and
+# products below 2**127 exactly (int64 when they fit, else __int128)
+MAGNITUDE_BITS = {np.dtype(t): b for t, b in [(np.int8, 7), (np.uint8, 8), (np.int16, 15),
+                  (np.uint16, 16), (np.int32, 31), (np.uint32, 32), (np.int64, 63)]}
 
 
 def _native(arr):
@@ -103,14 +107,15 @@ def binary(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
     a, b = np.asarray(a), np.asarray(b)
     shape = a.shape if a.shape == b.shape else np.broadcast_shapes(a.shape, b.shape)
     size = math.prod(shape)
+    bits_a, bits_b = MAGNITUDE_BITS.get(a.dtype, 999), MAGNITUDE_BITS.get(b.dtype, 999)
     if op == "multiply":
         scale, da, db = fa + fb, 0, 0
-        fits = not (a.dtype == np.uint32 and b.dtype == np.uint32)
+        fits = bits_a + bits_b <= 126
     else:
         scale = max(fa, fb)
         da, db = scale - fa, scale - fb
-        fits = max(da, db) <= MAX_ALIGN_SHIFT
-    if fits and a.dtype in KERNEL_DTYPES and b.dtype in KERNEL_DTYPES:
+        fits = max(bits_a + da, bits_b + db) <= 126
+    if fits:
         out = np.empty(shape, dtype=fmt.dtype)
         n_over = _run(op, _operand(a, shape), da, _operand(b, shape), db, out,
                       scale - fmt.frac_bits, fmt, rounding, overflow, rng)

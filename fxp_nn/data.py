@@ -21,8 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
-
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 _IDX_FILES = {
@@ -316,6 +314,11 @@ def download(name, root=None, base_url=None):
     return target
 
 
+_LOADERS = {"digits": lambda _: load_digits(), "mnist": lambda d: load_idx_dataset("mnist", d),
+            "fashion-mnist": lambda d: load_idx_dataset("fashion-mnist", d), "cifar10": load_cifar10}
+DATASETS = tuple(_LOADERS)   # the names load_dataset accepts
+
+
 def load_dataset(name, data_dir=None, download_missing=False):
     """Load a dataset by name: ``digits``, ``mnist``, ``fashion-mnist`` or ``cifar10``.
 
@@ -328,14 +331,12 @@ def load_dataset(name, data_dir=None, download_missing=False):
     download_missing : bool, default False
         Download (with checksum) into ``data_dir`` or ``~/.cache/fxp`` when not found.
     """
-    loaders = {"digits": lambda _: load_digits(), "mnist": lambda d: load_idx_dataset("mnist", d),
-               "fashion-mnist": lambda d: load_idx_dataset("fashion-mnist", d), "cifar10": load_cifar10}
-    if name not in loaders:
+    if name not in _LOADERS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     try:
-        return loaders[name](data_dir)
+        return _LOADERS[name](data_dir)
     except DatasetNotFoundError:
         if not download_missing:
             raise
     download(name, data_dir)
-    return loaders[name](data_dir)
+    return _LOADERS[name](data_dir)

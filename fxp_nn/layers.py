@@ -119,7 +119,7 @@ class Linear(_Weighted):
         g = num.block_outward(num.to_role(grad, "errors"), self._y)
         self.weight.grad = num.matmul(self._x.T, g, "weight_grads", "weight_grad")
         if self.bias is not None:
-            self.bias.grad = num.sum_rows(g, "weight_grads").reshape(self.out_features)
+            self.bias.grad = num.bias_grad(g, "weight_grads")
         return num.matmul(g, self.weight.value.T, "errors", "input_grad") if need_input_grad else None
 
     def __repr__(self):
@@ -180,8 +180,7 @@ class Conv2d(_Weighted):
         w = self.weight.value
         self.weight.grad = num.conv2d_weight_grad(self._x, g, w.shape, self.stride, self.padding, "weight_grads")
         if self.bias is not None:
-            rows = g.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
-            self.bias.grad = num.sum_rows(rows, "weight_grads").reshape(self.out_channels)
+            self.bias.grad = num.bias_grad(g, "weight_grads")
         if not need_input_grad:
             return None
         return num.conv2d_input_grad(g, w, self._x.shape, self.stride, self.padding, "errors")

@@ -75,9 +75,17 @@ class Sequential:
     __call__ = forward
 
     def backward(self, grad):
-        """Back-propagate d(loss)/d(logits), filling every parameter's ``grad``."""
-        for i in range(len(self.layers) - 1, -1, -1):
-            grad = self.layers[i].backward(grad, self.numerics(i), need_input_grad=i > 0)
+        """Back-propagate d(loss)/d(logits), filling every parameter's ``grad``.
+
+        Stops at the first layer with parameters: the input gradient of that layer is not
+        computed (nothing before it learns), but its rounding key is still drawn so that the
+        stochastic-rounding stream is the same as when it was computed.
+        """
+        first = next((i for i, layer in enumerate(self.layers) if layer.parameters()), len(self.layers))
+        for i in range(len(self.layers) - 1, first - 1, -1):
+            grad = self.layers[i].backward(grad, self.numerics(i), need_input_grad=i > first)
+        if 0 < first < len(self.layers):
+            self.numerics(first).skip_write("errors")
 
     def output_shape(self, input_shape):
         """Shape of one output example given one input example's shape."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 import fxp
+import fxp.random
 
 from . import float_conv
 
@@ -54,8 +55,12 @@ class Numerics:
         return x if self.is_float else x.raw
 
     def like(self, x, values):
-        """Wrap storage ``values`` with the type and format of ``x``."""
-        return values if self.is_float else fxp.from_raw(values, x.fmt)
+        """Wrap storage ``values`` with the type and format of ``x``.
+
+        ``values`` must be picked from ``x``'s own values (or zero), so in fixed point they
+        lie in the format's range and are wrapped without a range check.
+        """
+        return values if self.is_float else fxp.FxpArray(values, x.fmt)
 
     @staticmethod
     def to_float(x):
@@ -89,9 +94,18 @@ class Numerics:
         """
         if self.is_float or not self.policy.block_saturated_grads:
             return grad
-        v, g = out.raw, grad.raw
-        blocked = ((v == out.fmt.max_raw) & (g < 0)) | ((v == out.fmt.min_raw) & (g > 0))
-        return fxp.from_raw(np.where(blocked, 0, g).astype(g.dtype), grad.fmt) if blocked.any() else grad
+        v, g, fmt = out.raw, grad.raw, out.fmt
+        if not v.size:
+            return grad
+        at_max, at_min = v.max() == fmt.max_raw, v.min() == fmt.min_raw   # usually both False
+        if not (at_max or at_min):
+            return grad
+        blocked = np.zeros(v.shape, dtype=bool)
+        if at_max:
+            blocked |= (v == fmt.max_raw) & (g < 0)
+        if at_min:
+            blocked |= (v == fmt.min_raw) & (g > 0)
+        return fxp.FxpArray(g * ~blocked, grad.fmt)   # a bool-mask product: exact, and faster than where
 
     # --- arithmetic -----------------------------------------------------------------------
     def matmul(self, a, b, role, gemm):
@@ -152,12 +166,38 @@ class Numerics:
         return self._counted(role, lambda: fxp.conv2d_weight_grad(
             x, grad, weight_shape, stride=stride, padding=padding, **self._gemm_kwargs(role, gemm)))
 
-    def sum_rows(self, x, role, gemm="weight_grad"):
-        """Sum of a 2-D ``x`` over axis 0, as a (1, n) GEMM with a ones vector (one rounding per sum)."""
+    def bias_grad(self, g, role, gemm="weight_grad"):
+        """Gradient of a per-channel bias: ``g`` summed over every axis but 1, rounded once into ``role``.
+
+        Defined as the GEMM ``ones @ rows`` (``rows``: ``g`` as (examples x positions, channels))
+        with ``gemm``'s accumulator; with a wide accumulator the exact sums come from numpy and
+        are rounded by the same requantization (same bits, same key drawn, no transposed copy).
+        """
+        channels = g.shape[1]
+        if not self.is_float and self.policy.accumulator(gemm).bits is None:
+            spec = self.policy.role(role)
+            n_sum = g.size // channels if channels else 0
+            sum_bits = g.fmt.word_bits + (not g.fmt.signed) + max(n_sum - 1, 0).bit_length()
+            exact_fmt = fxp.Format(32, g.fmt.frac_bits) if sum_bits <= 32 else None
+            if exact_fmt not in (None, spec.fmt):
+                axes = (0,) + tuple(range(2, g.ndim))
+                exact = fxp.FxpArray(g.raw.sum(axis=axes, dtype=np.int32).reshape(1, channels), exact_fmt)
+                return self._counted(role, lambda: exact.astype(
+                    spec.fmt, rounding=spec.rounding, overflow=spec.overflow, rng=self.rng)).reshape(channels)
+        rows = g if g.ndim == 2 else g.transpose(0, *range(2, g.ndim), 1).reshape(-1, channels)
         if self.is_float:
-            return x.sum(axis=0, keepdims=True)
-        ones = fxp.ones((1, x.shape[0]), fxp.Format(2, 0))
-        return self.matmul(ones, x, role, gemm)
+            return rows.sum(axis=0)
+        ones = fxp.ones((1, rows.shape[0]), fxp.Format(2, 0))
+        return self.matmul(ones, rows, role, gemm).reshape(channels)
+
+    def skip_write(self, role):
+        """Draw the stochastic-rounding key of a write in ``role`` that is skipped (result unused).
+
+        Keeps the generator's stream, and so every later result, as if the write had happened.
+        """
+        spec = self.policy.role(role)
+        if not spec.is_float and spec.rounding == "stochastic":
+            fxp.random.draw_key(self.rng)
 
     # --- internals ------------------------------------------------------------------------
     def _gemm_kwargs(self, role, gemm):

@@ -135,6 +135,58 @@ def test_mean_matches_exact_rational_rounding(rounding, axis):
     assert got.fmt == a.fmt and got.raw.ravel().tolist() == expected
 
 
+@pytest.mark.parametrize("shape, axis", [((3, 1000), 1), ((1001, 5), 0), ((4, 5, 6), (0, 2))])
+def test_stochastic_mean_matches_reference_on_long_axes(shape, axis):
+    from fractions import Fraction
+
+    from fxp._reference import Xoroshiro128Plus, element_words, round_rational
+    raw = np.random.default_rng(4).integers(-2**31, 2**31, size=shape).astype(np.int32)
+    a = fxp.from_raw(raw, "s32.5")
+    got = fxp.mean(a, axis=axis, rounding="stochastic", rng=12)
+    total = np.asarray(raw.astype(np.int64).sum(axis=axis))
+    n = raw.size // total.size
+    words = element_words(Xoroshiro128Plus.seeded(12).next(), total.size)
+    expected = [round_rational(Fraction(t, n), "stochastic", r) for t, r in zip(total.ravel().tolist(), words)]
+    assert got.raw.ravel().tolist() == expected
+
+
+def test_mulhi_is_the_exact_high_word():
+    from fxp._functions import _mulhi_u64
+    words = np.random.default_rng(2).integers(0, 2**64, size=500, dtype=np.uint64, endpoint=False)
+    words[:3] = [0, 2**64 - 1, 2**63]
+    for n in (1, 3, 1000, 2**32 - 1, 2**32 + 7, 2**40 + 3, 2**63 - 1):
+        expected = [(int(w) * n) >> 64 for w in words]
+        assert _mulhi_u64(words, n).tolist() == expected
+
+
+def test_ufunc_out_rounds_into_the_out_format():
+    a = fxp.asarray([0.5, -1.25, 3.0], "s16.12")
+    b = fxp.asarray([0.375, 2.0, 3.0], "s8.4")
+    for ufunc, func in [(np.add, fxp.add), (np.subtract, fxp.subtract), (np.multiply, fxp.multiply)]:
+        c = fxp.zeros(3, "s8.2")
+        with fxp.config(rounding="floor", overflow="wrap"):
+            returned = ufunc(a, b, out=c)
+            expected = func(a, b, out_format="s8.2")
+        assert returned is c and c.raw.tolist() == expected.raw.tolist()
+    grid = fxp.zeros((2, 3), "s16.8")
+    np.add(a, b, out=grid)                    # inputs broadcast to out's shape
+    assert grid.to_float().tolist() == [[0.875, 0.75, 6.0]] * 2
+    np.multiply(a, 2, out=(a,))                # in place, a tuple out, a plain operand
+    assert a.to_float().tolist() == [1.0, -2.5, 6.0]
+
+
+def test_ufunc_out_errors_name_the_problem():
+    a = fxp.asarray([0.5, -1.0], "s16.12")
+    with pytest.raises(TypeError, match="out= with an FxpArray is supported for np.add"):
+        np.maximum(a, a, out=fxp.zeros(2, "s16.12"))
+    with pytest.raises(TypeError, match="negative"):
+        np.negative(a, out=fxp.zeros(2, "s16.12"))
+    with pytest.raises(TypeError, match="where"):
+        np.add(a, a, out=fxp.zeros(2, "s16.12"), where=np.array([True, False]))
+    with pytest.raises(ValueError, match="does not fit out="):
+        np.add(a, a, out=fxp.zeros(3, "s16.12"))
+
+
 def test_numpy_protocols():
     a = fxp.asarray([0.5, -1.0, 2.0], "s16.12")
     b = fxp.asarray([1.0, 1.0, 1.0], "s16.12")

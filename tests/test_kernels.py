@@ -81,10 +81,19 @@ BINARY_CASES = [
     (Format(8, 4), Format(16, 12), Format(8, 2)),
     (Format(32, 0), Format(32, 31), Format(32, 16)),
     (Format(32, 0, False), Format(16, 8), Format(20, 4, False)),
-    (Format(32, 0, False), Format(32, 0, False), Format(32, 0, False)),   # u32*u32 (reference path)
-    (Format(12, -30), Format(12, 30), Format(24, 0)),                     # align by 60 (reference path)
+    (Format(32, 0, False), Format(32, 0, False), Format(32, 0, False)),   # u32*u32 (__int128 path)
+    (Format(32, 30, False), Format(32, -2, False), Format(32, 60, False)),
+    (Format(12, -30), Format(12, 30), Format(24, 0)),                     # align by 60 (__int128 path)
+    (Format(32, -30), Format(32, 64), Format(32, 10)),                    # align by 94 (__int128 path)
+    (Format(32, 64), Format(31, -31), Format(32, -20)),                   # 2**31 << 95 (__int128 path)
+    (Format(32, 64), Format(32, -31, False), Format(32, -20)),            # 2**32 << 95 (reference path)
+    (Format(32, 64, False), Format(32, -64), Format(32, -64)),
     (Format(8, 64), Format(8, 64), Format(16, 64)),
     (Format(1, 0), Format(3, 1, False), Format(2, -1)),
+    (Format(16, 0), Format(16, 0), Format(16, -31)),                      # int32 lanes, s = 31
+    (Format(16, 14), Format(8, 0, False), Format(12, 3, False)),          # int32 lanes, u8 << 14
+    (Format(16, 0), Format(16, 14), Format(32, 7)),                       # int32 lanes, i16 << 14
+    (Format(16, 0), Format(16, 15), Format(32, 7)),                       # i16 << 15: int64 lanes
 ]
 
 
@@ -101,6 +110,17 @@ def test_binary_matches_reference(simd, fa, fb, fo, op):
             expected, _ = getattr(ref, op)(a.astype(object), fa.frac_bits, b.astype(object), fb.frac_bits,
                                            fo, rounding, overflow, fxp.random.Xorshift(5).random_raw())
             np.testing.assert_array_equal(got.raw, expected, err_msg=f"{rounding} {overflow}")
+
+
+def test_wide_ops_run_in_c(monkeypatch):
+    """u32 x u32 products and sums aligned by up to 94 bits do not use the Python reference."""
+    for op in ("add", "subtract", "multiply"):
+        monkeypatch.setattr(ref, op, None)
+    big = fxp.from_raw(np.array([2**32 - 1, 3, 0], np.uint32), Format(32, 0, False))
+    assert fxp.multiply(big, big, out_format=Format(32, -32, False)).raw.tolist() == [2**32 - 2, 0, 0]
+    fine, coarse = fxp.from_raw(np.array([1, -1, 5], np.int32), "s32.64"), fxp.from_raw(np.array([1, 0, -1], np.int32), "s32.-30")
+    assert fxp.add(fine, coarse, out_format="s32.-30", rounding="floor").raw.tolist() == [1, -1, -1]
+    assert fxp.subtract(coarse, fine, out_format="s32.64", overflow="wrap").raw.tolist() == [-1, 1, -5]
 
 
 def test_default_result_formats_are_exact():
@@ -175,3 +195,43 @@ def test_simd_levels_agree_on_large_inputs():
     for other in outs[1:]:
         for a, b in zip(outs[0], other):
             np.testing.assert_array_equal(a, b)
+
+
+def test_nan_and_inf_counts_agree_across_simd_levels():
+    x = RNG.uniform(-10, 10, 5000)
+    x[[3, 1030, 4999]] = np.nan
+    x[[7, 2048, 2049, 4000, 100]] = [np.inf, np.inf, -np.inf, np.inf, -np.inf]
+    finite = np.isfinite(x)
+    for mode in range(len(ROUNDINGS)):
+        for lvl in SIMD_LEVELS:
+            _elementwise.simd_level(lvl)
+            out = np.empty(x.size, np.int16)
+            counts = _elementwise.quantize(x, out, 12, mode, 0, -32768, 32767, 16, KEY, 1)
+            assert counts[1:] == (3, 5)
+            expected, n_over = ref.quantize(np.where(np.isnan(x), 0.0, x), Format(16, 12), ROUNDINGS[mode],
+                                            "saturate", KEY)
+            assert counts[0] == n_over
+            np.testing.assert_array_equal(out[finite], expected[finite])
+        _elementwise.simd_level(-1)
+
+
+@pytest.mark.parametrize("offset", range(0, 40, 3))
+def test_unaligned_starts_agree_across_simd_levels(offset):
+    """The AVX-512 loops align their loads with a short first step; every start offset agrees."""
+    x = RNG.uniform(-10, 10, 3000)[offset:]
+    a16 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s16.12")[offset:]
+    b8 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s8.4")[offset:]
+    results = []
+    for lvl in SIMD_LEVELS:
+        _elementwise.simd_level(lvl)
+        got = []
+        for rounding in ROUNDINGS:
+            got.append(fxp.asarray(x, "s16.12", rounding, rng=4).raw)
+            for op in (fxp.add, fxp.multiply):
+                got.append(op(a16, b8, out_format="s16.10", rounding=rounding, rng=4).raw)
+                got.append(op(b8, a16[:1], out_format="s8.2", rounding=rounding, overflow="wrap", rng=4).raw)
+        results.append(got)
+    _elementwise.simd_level(-1)
+    for other in results[1:]:
+        for expected, got in zip(results[0], other):
+            np.testing.assert_array_equal(got, expected)

@@ -7,6 +7,7 @@ import fxp.random
 from fxp_nn import (SGD, Accumulator, Conv2d, Linear, MaxPool2d, PrecisionPolicy, ReLU, Sequential,
                     TensorPrecision, fit, lenet, load_dataset, mlp)
 from fxp_nn.numerics import Numerics
+from fxp_nn.saturation import SaturationStats
 
 FL = 12
 RN = PrecisionPolicy.fixed(16, FL, "nearest_even")
@@ -193,3 +194,22 @@ def test_lenet_fixed_point_step_tracks_float64_twin():
         assert np.corrcoef(np.asarray(p.grad).ravel(), q.grad.ravel())[0, 1] > 0.9
     last = fixed_model.layers[-1].weight
     assert np.abs(np.asarray(last.grad) - float_model.layers[-1].weight.grad).max() < 20 * EPS
+
+
+@pytest.mark.parametrize("shape", [(1, 33), (7, 33), (300, 33), (3, 33, 4, 5)])
+def test_bias_gradient_sum_equals_its_gemm_definition(shape):
+    """bias_grad takes exact numpy sums when the accumulator is wide: same bits, counts and key as ones @ rows."""
+    policy = PrecisionPolicy.gupta(16, 14).replace(weight_grads=TensorPrecision("s12.10", "stochastic"))
+    raw = np.random.default_rng(len(shape) + shape[0]).integers(-2**15, 2**15, shape, dtype=np.int16)
+    raw[:, 0] = 2**15 - 1                   # a channel whose sum saturates s12.10
+    g = fxp.from_raw(raw, policy.errors.fmt)
+    rows = g if g.ndim == 2 else g.transpose(0, 2, 3, 1).reshape(-1, shape[1])
+    results = []
+    for fast in (True, False):
+        num = Numerics(policy, rng=fxp.random.Xorshift(9), stats=SaturationStats(), layer="L")
+        ones = fxp.ones((1, rows.shape[0]), fxp.Format(2, 0))
+        out = num.bias_grad(g, "weight_grads") if fast else \
+            num.matmul(ones, rows, "weight_grads", "weight_grad").reshape(shape[1])
+        results.append((out.fmt, out.raw.tolist(), num.stats.report(), fxp.random.draw_key(num.rng)))
+    assert results[0] == results[1]
+    assert results[0][2]["L"]["weight_grads"] > 0

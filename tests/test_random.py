@@ -91,6 +91,19 @@ def test_global_seed_and_rng_normalisation():
         fxp.random.draw_key("abc")
 
 
+def test_get_generator_snapshots_the_global_stream():
+    fxp.random.seed(8)
+    g = fxp.random.get_generator()
+    assert isinstance(g, fxp.random.Xorshift)
+    saved = g.state
+    x = np.linspace(-1, 1, 2000)
+    first = fxp.asarray(x, "s8.4", "stochastic")          # rng=None: one key from the global generator
+    fxp.random.get_generator().state = saved
+    np.testing.assert_array_equal(fxp.asarray(x, "s8.4", "stochastic").raw, first.raw)
+    fxp.random.seed(8)
+    assert fxp.random.get_generator() is not g             # seed() installs a new generator
+
+
 def test_seed_sequences_and_spawn():
     ss = np.random.SeedSequence(4)
     a = fxp.random.Xorshift(ss).random_raw(3)

@@ -5,6 +5,22 @@
 #include "fxp_round.h"
 #include "fxp_elementwise.h"
 
+/* magnitude bound of a storage type: |x| <= 2**bits (x >= -2**bits, x < 2**bits) */
+static int type_bits(int type)
+{
+    static const int bits[] = {7, 8, 15, 16, 31, 32, 63};
+    return bits[type];
+}
+
+/* an internal load_op code: a product of two factors that fit int32 (no shifts) */
+#define FXP_OP_MUL32 4
+static inline int fxp_load_op_code(const fxp_int_op_t *p)
+{
+    const int fits32 = p->a_shift == 0 && p->b_shift == 0 && type_bits(p->a_type) <= 31 &&
+                       type_bits(p->b_type) <= 31;
+    return p->op == FXP_OP_MUL && fits32 ? FXP_OP_MUL32 : p->op;
+}
+
 #define FXP_SFX _portable
 #define FXP_TGT
 #define FXP_BLOCK_FILL fxp_rng_block_fill
@@ -20,110 +36,57 @@
     __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt,f16c,avx512f,avx512bw,avx512cd,avx512dq,avx512vl")))
 #include <immintrin.h>
 
-/* One xoroshiro128+ step of the 8 lane streams held in (*a, *b); returns their 8 words. */
-FXP_AVX512_TARGET
-static inline __m512i xoroshiro_next_avx512(__m512i *a, __m512i *b)
-{
-    const __m512i word = _mm512_add_epi64(*a, *b);
-    *b = _mm512_xor_si512(*b, *a);
-    *a = _mm512_xor_si512(_mm512_xor_si512(_mm512_rol_epi64(*a, 24), *b), _mm512_slli_epi64(*b, 16));
-    *b = _mm512_rol_epi64(*b, 37);
-    return word;
-}
+#include "fxp_elementwise_avx512.h"
 
-/* fxp_rng_block_fill with the 8 lanes in one AVX-512 register (same bits; tested). */
-FXP_AVX512_TARGET
-static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64_t n)
-{
-    uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
-    fxp_rng_block_seed(key, block, s0, s1);
-    __m512i a = _mm512_loadu_si512(s0), b = _mm512_loadu_si512(s1);
-    int64_t p = 0;
-    for (; p + FXP_RNG_LANES <= n; p += FXP_RNG_LANES)
-        _mm512_storeu_si512(out + p, xoroshiro_next_avx512(&a, &b));
-    if (p < n) {
-        uint64_t tail[FXP_RNG_LANES];
-        _mm512_storeu_si512(tail, _mm512_add_epi64(a, b));
-        for (int l = 0; p + l < n; ++l) out[p + l] = tail[l];
-    }
-}
 #define FXP_SFX _avx2
 #define FXP_TGT FXP_AVX2_TARGET
 #include "fxp_elementwise_body.h"
 #undef FXP_SFX
 #undef FXP_TGT
-/* Stochastic quantize with AVX-512 of the elements of stream block `block` (n <= 1024):
- * v[i] = clamp(floor(x[i]*scale + r[i]*2**-64), lo, hi), the rule of fxp_round_double, counting
- * out-of-range / NaN / inf elements into counts[0..2] like the portable loop.  The 8 lanes of
- * the block's streams advance in one register, so r[i..i+7] never touch memory.  Floor and the
- * round-up conversion use embedded rounding; the carry test is an unsigned compare. */
-FXP_AVX512_TARGET
-static void sr_quantize_avx512(const double *x, double scale, uint64_t key, uint64_t block, int64_t n,
-                               double lo, double hi, int64_t *v, int64_t counts[3])
-{
-    uint64_t s0[FXP_RNG_LANES], s1[FXP_RNG_LANES];
-    fxp_rng_block_seed(key, block, s0, s1);
-    __m512i ra = _mm512_loadu_si512(s0), rb = _mm512_loadu_si512(s1);
-    const __m512d vscale = _mm512_set1_pd(scale), zero = _mm512_setzero_pd();
-    const __m512d two64 = _mm512_set1_pd(0x1p64), minus_two64 = _mm512_set1_pd(-0x1p64);
-    const __m512d minus1 = _mm512_set1_pd(-1.0), one = _mm512_set1_pd(1.0);
-    const __m512d vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi), inf = _mm512_set1_pd(INFINITY);
-    const __m512i sign = _mm512_set1_epi64(INT64_MIN), tiny = _mm512_set1_epi64(1);  /* 2**-1074 */
-    const int may_underflow = scale < 1.0;   /* x * scale can only underflow to 0 when scale < 1 */
-    int64_t over = 0, nan = 0, infs = 0;
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m512d xv = _mm512_loadu_pd(x + i);
-        __m512d y = _mm512_mul_pd(xv, vscale);
-        if (may_underflow) {
-            const __mmask8 under = _mm512_cmp_pd_mask(y, zero, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(xv, zero, _CMP_NEQ_UQ);
-            y = _mm512_mask_mov_pd(y, under, _mm512_castsi512_pd(
-                    _mm512_or_si512(_mm512_and_si512(_mm512_castpd_si512(xv), sign), tiny)));
-        }
-        const __m512d fl = _mm512_roundscale_pd(y, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-        __m512i F = _mm512_cvttpd_epu64(_mm512_mul_pd(_mm512_sub_pd(y, fl), two64));
-        const __mmask8 small = _mm512_cmp_pd_mask(fl, minus1, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(y, minus1, _CMP_NEQ_UQ);
-        if (small) {   /* y in (-1, 0): rare in practice, so branch */
-            const __m512i c = _mm512_cvt_roundpd_epu64(_mm512_mul_pd(y, minus_two64), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
-            F = _mm512_mask_sub_epi64(F, small, _mm512_setzero_si512(), c);
-        }
-        const __m512i rv = xoroshiro_next_avx512(&ra, &rb);
-        const __mmask8 carry = _mm512_cmp_epu64_mask(_mm512_add_epi64(rv, F), rv, _MM_CMPINT_LT);
-        __m512d q = _mm512_mask_add_pd(fl, carry, fl, one);
-        nan += __builtin_popcount(_mm512_cmp_pd_mask(xv, xv, _CMP_UNORD_Q));
-        infs += __builtin_popcount(_mm512_cmp_pd_mask(_mm512_abs_pd(xv), inf, _CMP_EQ_OQ));
-        over += __builtin_popcount(_mm512_cmp_pd_mask(q, vlo, _CMP_LT_OQ) | _mm512_cmp_pd_mask(q, vhi, _CMP_GT_OQ));
-        q = _mm512_min_pd(_mm512_max_pd(q, vlo), vhi);   /* a NaN becomes hi; NaN input raises anyway */
-        _mm512_storeu_si512(v + i, _mm512_cvttpd_epi64(q));
-    }
-    uint64_t tail[FXP_RNG_LANES];
-    _mm512_storeu_si512(tail, _mm512_add_epi64(ra, rb));
-    for (; i < n; ++i) {
-        const double xv = x[i];
-        double y = xv * scale;
-        y = (y == 0.0 && xv != 0.0) ? copysign(0x1p-1074, xv) : y;
-        double q = fxp_round_double(y, FXP_STOCHASTIC, tail[i % FXP_RNG_LANES]);
-        nan += xv != xv;
-        infs += fabs(xv) == INFINITY;
-        over += (q < lo) | (q > hi);
-        q = q < lo ? lo : q;
-        q = q > hi ? hi : q;
-        v[i] = q == q ? (int64_t)q : 0;
-    }
-    counts[0] += over;
-    counts[1] += nan;
-    counts[2] += infs;
-}
-
 #undef FXP_BLOCK_FILL
 #define FXP_BLOCK_FILL block_fill_avx512
-#define FXP_SR_QUANTIZE_FN sr_quantize_avx512
+#define FXP_QUANTIZE_CLAMP_FN quantize_clamp_avx512
 #define FXP_SFX _avx512
 #define FXP_TGT FXP_AVX512_TARGET
 #include "fxp_elementwise_body.h"
 #undef FXP_SFX
 #undef FXP_TGT
 #endif
+
+/* Integer ops whose exact result may not fit int64 (unsigned 32 x 32-bit products, sums of
+ * operands aligned by more than 30 bits): scalar, through __int128 and fxp_requantize_i128.
+ * Callers guarantee the aligned operands and the result fit 127 bits. */
+static int64_t int_op_chunk_wide(const fxp_int_op_t *p, int64_t start, int64_t n)
+{
+    int64_t a[FXP_RNG_BLOCK], b[FXP_RNG_BLOCK];
+    uint64_t r[FXP_RNG_BLOCK];
+    load_portable(p->a, p->a_type, p->a_stride, start, n, 0, a);
+    load_portable(p->b, p->b_type, p->b_stride, start, n, 0, b);
+    const int stochastic = p->mode == FXP_STOCHASTIC && p->s > 0;
+    if (stochastic) fxp_rng_block_fill(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
+    int64_t over = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        /* shifts through unsigned: a left shift of a negative value is undefined in C */
+        const fxp_i128 x = (fxp_i128)((unsigned __int128)(fxp_i128)a[i] << p->a_shift);
+        const fxp_i128 y = (fxp_i128)((unsigned __int128)(fxp_i128)b[i] << p->b_shift);
+        const fxp_i128 v = p->op == FXP_OP_ADD ? x + y : p->op == FXP_OP_SUB ? x - y : x * y;
+        a[i] = fxp_requantize_i128(v, p->s, p->mode, stochastic ? r[i] : 0, p->lo, p->hi, p->w,
+                                   p->ovf, &over);
+    }
+    return over + round_narrow_store_portable(a, n, 0, p->mode, r, p->out, p->out_type, start,
+                                              p->lo, p->hi, p->w, FXP_SATURATE);
+}
+
+/* whether the exact op fits int64 (else int_op_chunk_wide): see type_bits */
+static int fits_int64(const fxp_int_op_t *p)
+{
+    const int a = type_bits(p->a_type) + p->a_shift, b = type_bits(p->b_type) + p->b_shift;
+    switch (p->op) {
+    case FXP_OP_COPY: return 1;               /* fxp_requantize_i64 shifts any int64 exactly */
+    case FXP_OP_MUL: return a + b <= 63;
+    default: return a <= 62 && b <= 62;       /* |sum| <= 2**63, and +2**63 is impossible */
+    }
+}
 
 typedef int64_t (*int_chunk_fn)(const fxp_int_op_t *, int64_t, int64_t);
 typedef void (*quantize_chunk_fn)(const fxp_quantize_t *, int64_t, int64_t, int64_t *);
@@ -163,7 +126,10 @@ static int level(void) { return g_level < 0 ? fxp_simd_level(-1) : g_level; }
 
 void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over)
 {
-    const int_chunk_fn fn = FXP_PICK(int_op_chunk);
+    int_chunk_fn fn = fits_int64(p) ? FXP_PICK(int_op_chunk) : int_op_chunk_wide;
+#ifdef FXP_X86_DISPATCH
+    if (level() == 2 && int_op32_fits(p)) fn = int_op32_avx512;
+#endif
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t over = 0;
     #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:over) if(n_threads > 1)

@@ -19,8 +19,10 @@ enum { FXP_I8 = 0, FXP_U8 = 1, FXP_I16 = 2, FXP_U16 = 3, FXP_I32 = 4, FXP_U32 = 
 enum { FXP_OP_COPY = 0, FXP_OP_ADD = 1, FXP_OP_SUB = 2, FXP_OP_MUL = 3 };
 
 /* Integer op: out = narrow(round((a << a_shift) OP (b << b_shift), s)).  Operand strides are
- * 1 (contiguous, n elements) or 0 (one broadcast element).  Callers guarantee the exact op fits
- * int64 (|a << a_shift|, |b << b_shift| < 2**62; products of at most one unsigned 32-bit word). */
+ * 1 (contiguous, n elements) or 0 (one broadcast element).  Ops whose exact result fits int64
+ * run vectorised; the others (unsigned 32 x 32-bit products, sums of operands aligned by more
+ * than 30 bits) run through __int128.  Callers guarantee |a << a_shift| and |b << b_shift|
+ * <= 2**126 (sums) or a product below 2**127. */
 typedef struct {
     const void *a; int a_type; int64_t a_stride; int a_shift;
     const void *b; int b_type; int64_t b_stride; int b_shift;
@@ -33,7 +35,8 @@ typedef struct {
 } fxp_int_op_t;
 
 /* Quantize: out = narrow(round(x * scale)).  counts[0] += out-of-range (incl. +-inf),
- * counts[1] += NaN, counts[2] += +-inf.  Under wrap, NaN/inf elements are left unspecified. */
+ * counts[1] += NaN, counts[2] += +-inf.  The output of NaN elements (and, under wrap, of +-inf
+ * elements) is unspecified: callers raise on them. */
 typedef struct {
     const double *x;
     const float *x32;   /* float32 input instead of x when not NULL (widened per chunk, exact) */

@@ -1,7 +1,7 @@
 /* Chunk kernels of fxp_elementwise.h; included once per instruction set by _elementwise.c with
  * FXP_SFX (name suffix), FXP_TGT (a target attribute, or nothing) and FXP_BLOCK_FILL (an
- * implementation of fxp_rng_block_fill) defined, and optionally FXP_SR_QUANTIZE_FN (a
- * variant's own stochastic quantize loop).  n <= 1024. */
+ * implementation of fxp_rng_block_fill) defined, and optionally FXP_QUANTIZE_CLAMP_FN (a
+ * variant's own quantize loop for saturate / raise).  n <= 1024. */
 #define FXP_CAT2(a, b) a##b
 #define FXP_CAT(a, b) FXP_CAT2(a, b)
 #define FN(name) FXP_CAT(name, FXP_SFX)
@@ -65,11 +65,33 @@ FXP_TGT static void FN(load_op)(const void *src, int type, int64_t stride, int64
     case FXP_U32: FXP_LOAD_OP(uint32_t, OPER) \
     default: FXP_LOAD_OP(int64_t, OPER) \
     } break;
+/* both factors fit int32: a 32 x 32 -> 64-bit multiply (vpmuldq) instead of a 64-bit one */
+#define FXP_MUL32(T) { \
+        const T *p = (const T *)src; \
+        if (stride == 0) { \
+            const int32_t v = (int32_t)p[0]; \
+            for (int64_t i = 0; i < n; ++i) acc[i] = (int64_t)(int32_t)acc[i] * v; \
+        } else { \
+            p += start; \
+            FXP_NO_ALIAS \
+            for (int64_t i = 0; i < n; ++i) acc[i] = (int64_t)(int32_t)acc[i] * (int32_t)p[i]; \
+        } } break;
+    if (op == FXP_OP_MUL32) {
+        switch (type) {
+        case FXP_I8: FXP_MUL32(int8_t)
+        case FXP_U8: FXP_MUL32(uint8_t)
+        case FXP_I16: FXP_MUL32(int16_t)
+        case FXP_U16: FXP_MUL32(uint16_t)
+        default: FXP_MUL32(int32_t)
+        }
+        return;
+    }
     switch (op) {
     case FXP_OP_ADD: FXP_LOAD_OPS(+)
     case FXP_OP_SUB: FXP_LOAD_OPS(-)
     default: FXP_LOAD_OPS(*)
     }
+#undef FXP_MUL32
 #undef FXP_LOAD_OPS
 #undef FXP_LOAD_OP
 }
@@ -131,7 +153,7 @@ FXP_TGT static int64_t FN(int_op_chunk)(const fxp_int_op_t *p, int64_t start, in
     uint64_t r[FXP_RNG_BLOCK];
     FN(load)(p->a, p->a_type, p->a_stride, start, n, p->a_shift, a);
     if (p->op != FXP_OP_COPY)
-        FN(load_op)(p->b, p->b_type, p->b_stride, start, n, p->b_shift, p->op, a);
+        FN(load_op)(p->b, p->b_type, p->b_stride, start, n, p->b_shift, fxp_load_op_code(p), a);
     const int stochastic = p->mode == FXP_STOCHASTIC && p->s > 0;
     if (stochastic) FXP_BLOCK_FILL(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
     if (p->s >= 0 && p->s < 64)
@@ -161,12 +183,14 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
     }
     const double *restrict x = p->x32 ? widened : p->x + start;
     const double scale = p->scale;
-    uint64_t r[FXP_RNG_BLOCK];
-#ifdef FXP_SR_QUANTIZE_FN
-    const int need_r = p->mode == FXP_STOCHASTIC && p->ovf == FXP_WRAP;   /* the fn draws its own */
-#else
-    const int need_r = p->mode == FXP_STOCHASTIC;
+#ifdef FXP_QUANTIZE_CLAMP_FN
+    if (p->ovf != FXP_WRAP) {
+        FXP_QUANTIZE_CLAMP_FN(x, p, start, n, counts);
+        return;
+    }
 #endif
+    uint64_t r[FXP_RNG_BLOCK];
+    const int need_r = p->mode == FXP_STOCHASTIC;
     if (need_r) FXP_BLOCK_FILL(p->key, (uint64_t)(start / FXP_RNG_BLOCK), r, n);
     int64_t over = 0, nan = 0, inf = 0;
     if (p->ovf == FXP_WRAP) {
@@ -207,18 +231,6 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
         case FXP_I32: FXP_Q(int32_t, int32_t, ROUND) \
         default: FXP_Q(uint32_t, int64_t, ROUND) \
         } break;
-#ifdef FXP_SR_QUANTIZE_FN
-        /* the variant's own stochastic loop (bit-identical; tested): round, count, clamp */
-        if (p->mode == FXP_STOCHASTIC) {
-            int64_t v[FXP_RNG_BLOCK];
-            int64_t local[3] = {0, 0, 0};
-            FXP_SR_QUANTIZE_FN(x, scale, p->key, (uint64_t)(start / FXP_RNG_BLOCK), n, lo, hi, v, local);
-            FN(round_narrow_store)(v, n, 0, 0, r, p->out, p->out_type, start, p->lo, p->hi, p->w, FXP_SATURATE);
-            over += local[0];
-            nan += local[1];
-            inf += local[2];
-        } else
-#endif
         switch (p->mode) {
         case FXP_NEAREST_EVEN: FXP_QT(fxp_round_double(y, FXP_NEAREST_EVEN, 0))
         case FXP_NEAREST_AWAY: FXP_QT(fxp_round_double(y, FXP_NEAREST_AWAY, 0))

@@ -37,11 +37,12 @@ static inline int64_t fxp_shr_round_i64_near(int64_t x, int s, int mode, uint64_
     const int64_t q = x >> s;                                   /* floor; |q| <= 2**62 */
     const uint64_t rem = (uint64_t)x & ((UINT64_C(1) << s) - 1);
     const uint64_t half = UINT64_C(1) << (s - 1);
+    /* branch-free (so the loops vectorise): a carry out of rem + (half - 1) + tie bit is "up" */
     switch (mode) {
-    case FXP_NEAREST_EVEN: return q + (rem > half || (rem == half && (q & 1)));
-    case FXP_NEAREST_AWAY: return q + (rem > half || (rem == half && q >= 0));
+    case FXP_NEAREST_EVEN: return q + (int64_t)((rem + (half - 1) + (uint64_t)(q & 1)) >> s);
+    case FXP_NEAREST_AWAY: return q + (int64_t)((rem + (half - 1) + (uint64_t)(q >= 0)) >> s);
     case FXP_FLOOR: return q;
-    case FXP_TOWARD_ZERO: return q + (rem != 0 && q < 0);
+    case FXP_TOWARD_ZERO: return q + ((rem != 0) & (q < 0));
     default: return q + (int64_t)((rem + (r >> (64 - s))) >> s); /* < 2**(s+1): no overflow */
     }
 }
@@ -139,6 +140,22 @@ static inline int64_t fxp_narrow_i128(fxp_i128 v, int64_t lo, int64_t hi, int w,
     ++*n_over;
     if (ovf != FXP_WRAP) return v < lo ? lo : hi;
     return fxp_wrap_i64((int64_t)(uint64_t)(unsigned __int128)v, w, lo < 0);
+}
+
+/* fxp_requantize_i64 for a 128-bit x: one rounding (s > 0) or an exact left shift by -s
+ * (s < 0, any size), then narrowing. */
+static inline int64_t fxp_requantize_i128(fxp_i128 x, int s, int mode, uint64_t r,
+                                          int64_t lo, int64_t hi, int w, int ovf, int64_t *n_over)
+{
+    if (s >= 0) return fxp_narrow_i128(fxp_shr_round_i128(x, s, mode, r), lo, hi, w, ovf, n_over);
+    const int t = -s;
+    const int too_big = x > fxp_shr_floor_any(hi, t);
+    const int too_small = x < -fxp_shr_floor_any(-lo, t);
+    if (!too_big && !too_small) return (int64_t)((uint64_t)(int64_t)x << t);   /* |x << t| <= 2**32 */
+    ++*n_over;
+    if (ovf != FXP_WRAP) return too_small ? lo : hi;
+    if (t >= 64) return 0;
+    return fxp_wrap_i64((int64_t)(uint64_t)((unsigned __int128)x << t), w, lo < 0);
 }
 #endif
 
