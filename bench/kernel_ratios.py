@@ -25,6 +25,7 @@ def cases(n):
     x = np.random.default_rng(0).uniform(-10, 10, n)
     a = np.clip(np.rint(x * 4096), LO, HI).astype(np.int16)
     b, a32 = a[::-1].copy(), a.astype(np.int32)
+    lr = np.array([0x4D2F5A7B], np.int32)   # the SGD step's lr ~ 0.0188 as s32.36
     out, buf = np.empty(n, np.int16), np.empty(n)
 
     def int_op(op, u, v, s, mode):
@@ -40,6 +41,8 @@ def cases(n):
         "multiply nearest_even": int_op("multiply", a, b, 12, "nearest_even"),
         "multiply floor": int_op("multiply", a, b, 12, "floor"),
         "multiply stochastic": int_op("multiply", a, b, 12, "stochastic"),
+        "lr*grad i16 x i32 nearest": int_op("multiply", a, lr, 36, "nearest_even"),
+        "lr*grad i16 x i32 stochastic": int_op("multiply", a, lr, 36, "stochastic"),
         "quantize nearest_even": quantize("nearest_even"),
         "quantize floor": quantize("floor"),
         "quantize stochastic": quantize("stochastic"),

@@ -94,6 +94,12 @@ BINARY_CASES = [
     (Format(16, 14), Format(8, 0, False), Format(12, 3, False)),          # int32 lanes, u8 << 14
     (Format(16, 0), Format(16, 14), Format(32, 7)),                       # int32 lanes, i16 << 14
     (Format(16, 0), Format(16, 15), Format(32, 7)),                       # i16 << 15: int64 lanes
+    (Format(16, 14), Format(32, 36), Format(16, 14)),                     # i16 x i32 in int64 lanes
+    (Format(8, 0, False), Format(32, 20), Format(8, 2, False)),           # u8 x i32, s = 18
+    (Format(16, 0, False), Format(24, 31), Format(32, 0, False)),         # u16 x s24, u32 out
+    (Format(32, 32), Format(32, 31), Format(16, 0)),                      # s = 63: min*min is a tie
+    (Format(32, 0), Format(16, 0), Format(32, 0)),                        # s = 0: no rounding
+    (Format(24, 5), Format(17, 3), Format(12, 1)),                        # odd widths, wrap at 12 bits
 ]
 
 
@@ -235,3 +241,39 @@ def test_unaligned_starts_agree_across_simd_levels(offset):
     for other in results[1:]:
         for expected, got in zip(results[0], other):
             np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_array_times_scalar_in_int64_lanes(monkeypatch, n_threads):
+    """int16 x a 32-bit scalar (the SGD step's lr * grad) and a u8 array x the scalar: every SIMD
+    level, rounding and overflow mode equals the reference, overflow counts included, for odd
+    strides, partial last steps and edge values."""
+    monkeypatch.setattr(_context, "PARALLEL_THRESHOLD", 0)
+    fa, fb, fo = Format(16, 14), Format(32, 36), Format(16, 20)
+    raw = RNG.integers(fa.min_raw, fa.max_raw, 6014, endpoint=True).astype(np.int16)
+    raw[:4] = [fa.min_raw, fa.max_raw, 0, -1]
+    u8 = fxp.from_raw(RNG.integers(0, 255, 1003, endpoint=True).astype(np.uint8), Format(8, 14, False))
+    inputs = [fxp.from_raw(raw, fa)[1::3],   # odd stride, 2005 elements
+              fxp.from_raw(np.array([2, -2, 6, -6, 32766, -32766, 1, -32768, 32767], np.int16), fa),  # ties at lr 2**28
+              u8]
+    for lr_raw in (fb.max_raw, fb.min_raw, 0x4D2F5A7B, -3, 1 << 28):
+        lr = fxp.from_raw(np.array([lr_raw], np.int32), fb)
+        for x in inputs:
+            for rounding in ROUNDINGS:
+                for overflow in OVERFLOWS:
+                    expected, n_over = ref.multiply(x.raw.astype(object), x.fmt.frac_bits, lr.raw.astype(object),
+                                                    fb.frac_bits, fo, rounding,
+                                                    "saturate" if overflow == "raise" else overflow,
+                                                    fxp.random.Xorshift(3).random_raw())
+                    for lvl in SIMD_LEVELS:
+                        _elementwise.simd_level(lvl)
+                        with fxp.config(n_threads=n_threads), fxp.count_overflows() as counts:
+                            got, error = _call(fxp.multiply, x, lr, out_format=fo, rounding=rounding,
+                                               overflow=overflow, rng=3)
+                        _elementwise.simd_level(-1)
+                        msg = f"{x.fmt} lr {lr_raw} {rounding} {overflow} simd{lvl}"
+                        if overflow == "raise" and n_over:
+                            assert error is fxp.FxpOverflowError, msg
+                            continue
+                        np.testing.assert_array_equal(got.raw, expected, err_msg=msg)
+                        assert counts.total == n_over, msg

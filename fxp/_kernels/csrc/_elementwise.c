@@ -129,6 +129,7 @@ void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over
     int_chunk_fn fn = fits_int64(p) ? FXP_PICK(int_op_chunk) : int_op_chunk_wide;
 #ifdef FXP_X86_DISPATCH
     if (level() == 2 && int_op32_fits(p)) fn = int_op32_avx512;
+    else if (level() == 2 && int_op64_fits(p)) fn = int_op64_avx512;
 #endif
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t over = 0;

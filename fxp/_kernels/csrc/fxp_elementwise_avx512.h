@@ -257,25 +257,33 @@ static int32_t first_element(const void *src, int type)
     return type == FXP_I8 ? *(const int8_t *)src : type == FXP_U8 ? *(const uint8_t *)src : *(const int16_t *)src;
 }
 
-/* round v / 2**s (1 <= s <= 31) like fxp_shr_round_i64_near; rw: the high 32 bits of the
- * random words (stochastic) */
-FXP_AVX512_INLINE __m512i round16_epi32(__m512i v, int s, int mode, __m512i rw)
-{
-    const __m128i cs = _mm_cvtsi32_si128(s);
-    const __m512i q = _mm512_sra_epi32(v, cs);
-    const __m512i rem = _mm512_and_si512(v, _mm512_set1_epi32((int32_t)((UINT32_C(1) << s) - 1)));
-    const __m512i half_1 = _mm512_set1_epi32((int32_t)((UINT32_C(1) << (s - 1)) - 1));
-    const __m512i one = _mm512_set1_epi32(1);
-    __m512i add;   /* rem + add carries into bit s exactly when the result rounds up */
-    switch (mode) {
-    case FXP_NEAREST_EVEN: add = _mm512_add_epi32(half_1, _mm512_and_si512(q, one)); break;
-    case FXP_NEAREST_AWAY: add = _mm512_add_epi32(half_1, _mm512_srli_epi32(_mm512_xor_si512(q, _mm512_set1_epi32(-1)), 31)); break;
-    case FXP_FLOOR: return q;
-    case FXP_TOWARD_ZERO: return _mm512_add_epi32(q, _mm512_and_si512(_mm512_min_epu32(rem, one), _mm512_srli_epi32(q, 31)));
-    default: add = _mm512_srl_epi32(rw, _mm_cvtsi32_si128(32 - s)); break;
-    }
-    return _mm512_add_epi32(q, _mm512_srl_epi32(_mm512_add_epi32(rem, add), cs));   /* < 2**32 */
+/* round16_epi32 / round8_epi64: v / 2**s rounded like fxp_shr_round_i64_near in 16 int32
+ * lanes (1 <= s <= 31; r: the high 32 bits of the random words) or 8 int64 lanes (1 <= s <= 63;
+ * r: the random words).  W: the lane type of the intrinsics, BITS its width. */
+#define FXP_DEFINE_ROUND_LANES(NAME, W, BITS)                                                          \
+FXP_AVX512_INLINE __m512i NAME(__m512i v, int s, int mode, __m512i r)                                  \
+{                                                                                                      \
+    const __m128i cs = _mm_cvtsi32_si128(s);                                                           \
+    const __m512i q = _mm512_sra_##W(v, cs);                                                           \
+    const __m512i rem = _mm512_and_si512(v, _mm512_set1_##W((int##BITS##_t)((UINT##BITS##_C(1) << s) - 1))); \
+    const __m512i half_1 = _mm512_set1_##W((int##BITS##_t)((UINT##BITS##_C(1) << (s - 1)) - 1));      \
+    const __m512i one = _mm512_set1_##W(1);                                                            \
+    __m512i add;   /* rem + add carries into bit s exactly when the result rounds up */                \
+    switch (mode) {                                                                                    \
+    case FXP_NEAREST_EVEN: add = _mm512_add_##W(half_1, _mm512_and_si512(q, one)); break;              \
+    case FXP_NEAREST_AWAY:                                                                             \
+        add = _mm512_add_##W(half_1, _mm512_srli_##W(_mm512_xor_si512(q, _mm512_set1_##W(-1)), BITS - 1)); \
+        break;                                                                                         \
+    case FXP_FLOOR: return q;                                                                          \
+    case FXP_TOWARD_ZERO:                                                                              \
+        return _mm512_add_##W(q, _mm512_and_si512(_mm512_min_epu##BITS(rem, one), _mm512_srli_##W(q, BITS - 1))); \
+    default: add = _mm512_srl_##W(r, _mm_cvtsi32_si128(BITS - s)); break;                              \
+    }                                                                                                  \
+    return _mm512_add_##W(q, _mm512_srl_##W(_mm512_add_##W(rem, add), cs));   /* no carry out */      \
 }
+FXP_DEFINE_ROUND_LANES(round16_epi32, epi32, 32)
+FXP_DEFINE_ROUND_LANES(round8_epi64, epi64, 64)
+#undef FXP_DEFINE_ROUND_LANES
 
 FXP_AVX512_INLINE int64_t int_op32_loop(const fxp_int_op_t *p, int mode, int64_t start, int64_t n)
 {
@@ -333,16 +341,141 @@ FXP_AVX512_INLINE int64_t int_op32_loop(const fxp_int_op_t *p, int mode, int64_t
     return _mm512_reduce_add_epi32(over);
 }
 
+/* CALL(MODE) with MODE the compile-time constant equal to `mode` (-1: no rounding) */
+#define FXP_SWITCH_MODE(mode, CALL)                                   \
+    switch (mode) {                                                   \
+    case -1: CALL(-1)                                                 \
+    case FXP_NEAREST_EVEN: CALL(FXP_NEAREST_EVEN)                     \
+    case FXP_NEAREST_AWAY: CALL(FXP_NEAREST_AWAY)                     \
+    case FXP_FLOOR: CALL(FXP_FLOOR)                                   \
+    case FXP_TOWARD_ZERO: CALL(FXP_TOWARD_ZERO)                       \
+    default: CALL(FXP_STOCHASTIC)                                     \
+    }
+
 /* int_op_chunk for the ops int_op32_fits accepts (-1 in mode: no rounding, s == 0) */
 FXP_AVX512_TARGET
 static int64_t int_op32_avx512(const fxp_int_op_t *p, int64_t start, int64_t n)
 {
-    switch (p->s == 0 ? -1 : p->mode) {
-    case -1: return int_op32_loop(p, -1, start, n);
-    case FXP_NEAREST_EVEN: return int_op32_loop(p, FXP_NEAREST_EVEN, start, n);
-    case FXP_NEAREST_AWAY: return int_op32_loop(p, FXP_NEAREST_AWAY, start, n);
-    case FXP_FLOOR: return int_op32_loop(p, FXP_FLOOR, start, n);
-    case FXP_TOWARD_ZERO: return int_op32_loop(p, FXP_TOWARD_ZERO, start, n);
-    default: return int_op32_loop(p, FXP_STOCHASTIC, start, n);
+#define FXP_LOOP(MODE) return int_op32_loop(p, MODE, start, n);
+    FXP_SWITCH_MODE(p->s == 0 ? -1 : p->mode, FXP_LOOP)
+#undef FXP_LOOP
+}
+
+/* ---- products of two factors that fit int32 in 8 int64 lanes ----
+ * The products int_op32_fits rejects whose factors still fit int32 (e.g. int16 gradients times
+ * a 32-bit learning rate): vpmuldq gives the exact product (|a*b| <= 2**62), then the rounding
+ * of fxp_shr_round_i64_near by 0 <= s <= 63, the narrowing and the store, 8 elements per step.
+ * Element i of the chunk takes lane i % 8 of lane step i / 8 of the random words, so the steps
+ * stay at multiples of 8. */
+
+/* whether int_op64_avx512 handles op p */
+static int int_op64_fits(const fxp_int_op_t *p)
+{
+    return p->op == FXP_OP_MUL && p->a_shift == 0 && p->b_shift == 0 && type_bits(p->a_type) <= 31 &&
+           type_bits(p->b_type) <= 31 && p->s >= 0 && p->s < 64 && p->out_type <= FXP_U32;
+}
+
+/* 8 operand elements from i (lanes m; all 8 when `full`) sign- or zero-extended to int64;
+ * stride 0 gives the broadcast bcast */
+FXP_AVX512_INLINE __m512i load8_epi64(const void *src, int type, int64_t stride, int64_t i,
+                                      __mmask8 m, int full, __m512i bcast)
+{
+    if (stride == 0) return bcast;
+    const char *at = (const char *)src + i * (type <= FXP_U8 ? 1 : type <= FXP_U16 ? 2 : 4);
+    switch (type) {
+    case FXP_I8: return _mm512_cvtepi8_epi64(full ? _mm_loadl_epi64((const __m128i *)at) : _mm_maskz_loadu_epi8(m, at));
+    case FXP_U8: return _mm512_cvtepu8_epi64(full ? _mm_loadl_epi64((const __m128i *)at) : _mm_maskz_loadu_epi8(m, at));
+    case FXP_I16: return _mm512_cvtepi16_epi64(full ? _mm_loadu_si128((const __m128i *)at) : _mm_maskz_loadu_epi16(m, at));
+    case FXP_U16: return _mm512_cvtepu16_epi64(full ? _mm_loadu_si128((const __m128i *)at) : _mm_maskz_loadu_epi16(m, at));
+    default: return _mm512_cvtepi32_epi64(full ? _mm256_loadu_si256((const __m256i *)at) : _mm256_maskz_loadu_epi32(m, at));
     }
 }
+
+/* store the 8 int64 lanes c (within the storage type's range) at element i of out (lanes m) */
+FXP_AVX512_INLINE void store8_epi64(char *out, int type, int64_t i, __mmask8 m, int full, __m512i c)
+{
+    switch (type) {
+    case FXP_I8: case FXP_U8:
+        if (full) _mm_storel_epi64((__m128i *)(out + i), _mm512_cvtepi64_epi8(c));
+        else _mm512_mask_cvtepi64_storeu_epi8(out + i, m, c);
+        break;
+    case FXP_I16: case FXP_U16:
+        if (full) _mm_storeu_si128((__m128i *)(out + 2 * i), _mm512_cvtepi64_epi16(c));
+        else _mm512_mask_cvtepi64_storeu_epi16(out + 2 * i, m, c);
+        break;
+    default:
+        if (full) _mm256_storeu_si256((__m256i *)(out + 4 * i), _mm512_cvtepi64_epi32(c));
+        else _mm512_mask_cvtepi64_storeu_epi32(out + 4 * i, m, c);
+        break;
+    }
+}
+
+static int64_t first_element64(const void *src, int type)
+{
+    switch (type) {
+    case FXP_I8: return *(const int8_t *)src;
+    case FXP_U8: return *(const uint8_t *)src;
+    case FXP_I16: return *(const int16_t *)src;
+    case FXP_U16: return *(const uint16_t *)src;
+    default: return *(const int32_t *)src;
+    }
+}
+
+/* The loop for op q (a copy: stores through char * could alias *p and reload its fields in
+ * every step).  mode (-1: s == 0, no rounding) is a compile-time constant after inlining, and so
+ * are a_type, b_stride and out_type in int_op64_avx512's specialised calls, whose switches then
+ * leave the loop. */
+FXP_AVX512_INLINE int64_t int_op64_loop(fxp_int_op_t q, int mode, int a_type, int64_t b_stride, int out_type,
+                                        int64_t start, int64_t n)
+{
+    __m512i ra = _mm512_setzero_si512(), rb = _mm512_setzero_si512();
+    if (mode == FXP_STOCHASTIC) block_seed_avx512(q.key, (uint64_t)(start / FXP_RNG_BLOCK), &ra, &rb);
+    const __m512i ba = _mm512_set1_epi64(first_element64(q.a, a_type));
+    const __m512i bb = _mm512_set1_epi64(first_element64(q.b, q.b_type));
+    const __m512i lo = _mm512_set1_epi64(q.lo), hi = _mm512_set1_epi64(q.hi);
+    const __m512i one = _mm512_set1_epi64(1);
+    const int wrap = q.ovf == FXP_WRAP, signed_out = q.lo < 0;
+    const __m128i wrap_shift = _mm_cvtsi32_si128(64 - q.w);
+    char *out = (char *)q.out + start * (int64_t)(out_type <= FXP_U8 ? 1 : out_type <= FXP_U16 ? 2 : 4);
+    const int64_t as = q.a_stride ? start : 0, bs = b_stride ? start : 0;
+    __m512i over = _mm512_setzero_si512();
+    for (int64_t i = 0; i < n; i += 8) {
+        const int full = n - i >= 8;
+        const __mmask8 m = lane_mask(n - i);
+        const __m512i a = load8_epi64(q.a, a_type, q.a_stride, as + i, m, full, ba);
+        const __m512i b = load8_epi64(q.b, q.b_type, b_stride, bs + i, m, full, bb);
+        __m512i v = _mm512_mul_epi32(a, b);
+        if (mode >= 0) {
+            const __m512i r = mode == FXP_STOCHASTIC ? xoroshiro_next_avx512(&ra, &rb) : _mm512_setzero_si512();
+            v = round8_epi64(v, q.s, mode, r);
+        }
+        __m512i c;
+        if (wrap) {
+            const __m512i up = _mm512_sll_epi64(v, wrap_shift);
+            c = signed_out ? _mm512_sra_epi64(up, wrap_shift) : _mm512_srl_epi64(up, wrap_shift);
+        } else {
+            c = _mm512_min_epi64(_mm512_max_epi64(v, lo), hi);
+        }
+        over = _mm512_mask_add_epi64(over, _mm512_mask_cmpneq_epi64_mask(m, c, v), over, one);
+        store8_epi64(out, out_type, i, m, full, c);
+    }
+    return _mm512_reduce_add_epi64(over);
+}
+
+/* int_op_chunk for the ops int_op64_fits accepts.  int16 arrays times a broadcast factor into
+ * int16 (the SGD step's lr * grad) get loops of their own; the other cases share one loop per
+ * mode. */
+FXP_AVX512_TARGET
+static int64_t int_op64_avx512(const fxp_int_op_t *p, int64_t start, int64_t n)
+{
+    const int mode = p->s == 0 ? -1 : p->mode;
+    if (p->a_type == FXP_I16 && p->a_stride == 1 && p->b_stride == 0 && p->out_type == FXP_I16) {
+#define FXP_LOOP(MODE) return int_op64_loop(*p, MODE, FXP_I16, 0, FXP_I16, start, n);
+        FXP_SWITCH_MODE(mode, FXP_LOOP)
+#undef FXP_LOOP
+    }
+#define FXP_LOOP(MODE) return int_op64_loop(*p, MODE, p->a_type, p->b_stride, p->out_type, start, n);
+    FXP_SWITCH_MODE(mode, FXP_LOOP)
+#undef FXP_LOOP
+}
+#undef FXP_SWITCH_MODE
