@@ -127,6 +127,11 @@ def _exact_acc_bits(fa, fb, k):
     return min(hi, max(lo, worst_case_acc_bits(fa, fb, k)))
 
 
+# below this many multiply-adds a product runs on one thread: waking a second one costs more,
+# and a worker spinning on a busy core (another library's idle threads) can cost milliseconds
+PARALLEL_MACS = 1 << 22
+
+
 def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None, acc_bits=None,
              acc_overflow="saturate", chunk=None, rng=None, n_threads=None):
     """The whole fixed-point product on raw arrays (..., M, K) @ (..., K, N).
@@ -147,7 +152,10 @@ def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None
     batch = () if len(a_shape) == len(b_shape) == 2 else \
         np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
     size = math.prod(batch) * a_shape[-2] * b_shape[-1]
-    threads = threads_for(size * max(k, 1)) if n_threads is None else effective_n_threads(n_threads)
+    macs = size * max(k, 1)
+    threads = threads_for(macs) if n_threads is None else effective_n_threads(n_threads)
+    if macs < PARALLEL_MACS:
+        threads = 1
     acc, hits, _ = accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow, chunk, threads)
     key = draw_key(rng) if rounding is Rounding.STOCHASTIC else 0
     raw, n_over = round_accumulators(acc, fa.frac_bits + fb.frac_bits, out_format, rounding,
@@ -192,7 +200,8 @@ def matmul(a, b, out_format=None, rounding=None, overflow=None, acc_bits=None,
     rng : None, int, Xorshift or numpy Generator, optional
         For stochastic rounding (one key drawn per call).
     n_threads : int, optional
-        Kernel threads (default from :class:`fxp.config`); results never depend on it.
+        Most kernel threads (default from :class:`fxp.config`); products of fewer than
+        ``2**22`` multiply-adds run on one.  Results never depend on it.
 
     Returns
     -------
