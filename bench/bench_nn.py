@@ -96,13 +96,22 @@ def test_mlp_step_torch(benchmark):
 
 
 def _best_times(steps, repeats):
-    """Best and median seconds of each step, timed round-robin so that load changes hit all alike."""
+    """Best and median seconds of each step.
+
+    Each step runs in blocks of back-to-back calls (after one untimed call), in two passes over
+    the steps, forward then backward, so a load change hits every step alike.  Alternating steps
+    call by call would not do: after a numpy (OpenBLAS) or torch call their idle worker threads
+    spin for a while on the cores the next step's OpenMP threads need.
+    """
     times = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
+    block = max(1, repeats // 2)
+    for order in (list(steps), list(steps)[::-1]):
+        for name in order:
+            steps[name]()
+            for _ in range(block):
+                start = time.perf_counter()
+                steps[name]()
+                times[name].append(time.perf_counter() - start)
     return {name: (min(t), float(np.median(t))) for name, t in times.items()}
 
 
