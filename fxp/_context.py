@@ -130,11 +130,14 @@ def resolve_modes(rounding, overflow):
             settings.overflow if overflow is None else as_overflow(overflow))
 
 
-def threads_for(n_elements):
-    """Threads a kernel over ``n_elements`` outputs should use."""
-    if n_elements < PARALLEL_THRESHOLD:
-        return 1
-    return effective_n_threads(_state.settings.n_threads)
+def threads_for(work, n_threads=None, threshold=PARALLEL_THRESHOLD):
+    """Threads a kernel over ``work`` units (outputs, or a GEMM's multiply-adds) should use.
+
+    ``n_threads`` (default: the :class:`fxp.config` setting) is the most it uses; work below
+    ``threshold`` runs on one thread.
+    """
+    wanted = effective_n_threads(_state.settings.n_threads if n_threads is None else n_threads)
+    return 1 if work < threshold else wanted
 
 
 def record_overflows(n_over, n_elements, overflow):

@@ -31,7 +31,6 @@ from ._kernels import _gemm
 from ._modes import FxpOverflowError, Overflow, Rounding
 from ._ops import run_kernel
 from ._reference_gemm import ACC_BITS_RANGE
-from ._threads import effective_n_threads
 from .analysis import worst_case_acc_bits
 from .random import draw_key
 
@@ -152,10 +151,7 @@ def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None
     batch = () if len(a_shape) == len(b_shape) == 2 else \
         np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
     size = math.prod(batch) * a_shape[-2] * b_shape[-1]
-    macs = size * max(k, 1)
-    threads = threads_for(macs) if n_threads is None else effective_n_threads(n_threads)
-    if macs < PARALLEL_MACS:
-        threads = 1
+    threads = threads_for(size * max(k, 1), n_threads, PARALLEL_MACS)
     acc, hits, _ = accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow, chunk, threads)
     key = draw_key(rng) if rounding is Rounding.STOCHASTIC else 0
     raw, n_over = round_accumulators(acc, fa.frac_bits + fb.frac_bits, out_format, rounding,

@@ -254,6 +254,14 @@ def test_thread_invariance_stochastic(monkeypatch):
     np.testing.assert_array_equal(one.raw, two.raw)
 
 
+def test_small_products_run_on_one_thread_whatever_is_asked():
+    from fxp._context import threads_for
+    assert threads_for(gemm_module.PARALLEL_MACS - 1, 2, gemm_module.PARALLEL_MACS) == 1
+    assert threads_for(gemm_module.PARALLEL_MACS, 2, gemm_module.PARALLEL_MACS) == threads_for(1 << 40, 2)
+    with pytest.raises(ValueError, match="n_threads"):   # still validated below the threshold
+        threads_for(1, 0)
+
+
 def test_matmul_shapes_like_numpy():
     rng = np.random.default_rng(10)
     fmt = fxp.Format(8, 3)
