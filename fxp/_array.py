@@ -241,11 +241,11 @@ class FxpArray:
     __hash__ = None
 
     # --- reductions -----------------------------------------------------------------------
-    def sum(self, axis=None, out_format=None, rounding=None, overflow=None, keepdims=False):
+    def sum(self, axis=None, out_format=None, rounding=None, overflow=None, keepdims=False, rng=None):
         """Exact sum (see :func:`fxp.sum`)."""
         from ._functions import sum as fsum
         return fsum(self, axis, out_format=out_format, rounding=rounding, overflow=overflow,
-                    keepdims=keepdims)
+                    keepdims=keepdims, rng=rng)
 
     def mean(self, axis=None, rounding=None, rng=None, keepdims=False):
         """Mean in this array's format (see :func:`fxp.mean`)."""

@@ -219,16 +219,17 @@ def _count(shape, axis):
     return int(np.prod([shape[ax] for ax in axes]))
 
 
-def sum(a, axis=None, out_format=None, rounding=None, overflow=None, keepdims=False):
+def sum(a, axis=None, out_format=None, rounding=None, overflow=None, keepdims=False, rng=None):
     """Exact sum along ``axis``, rounded once into ``out_format``.
 
     The default format grows by ``ceil(log2(n))`` integer bits for ``n`` summed elements
-    (exact), trimmed to 32 bits.
+    (exact), trimmed to 32 bits.  Stochastic rounding draws one key from ``rng`` and follows
+    the elementwise stream rule over the output.
     """
     total = a.raw.sum(axis=axis, dtype=np.int64, keepdims=keepdims)
     n = _count(a.shape, axis)
     fmt = _rules.sum_format(a.fmt, n) if out_format is None else as_format(out_format)
-    return FxpArray(_ops.requantize(np.asarray(total), a.fmt.frac_bits, fmt, rounding, overflow), fmt)
+    return FxpArray(_ops.requantize(np.asarray(total), a.fmt.frac_bits, fmt, rounding, overflow, rng), fmt)
 
 
 def mean(a, axis=None, rounding=None, rng=None, keepdims=False):

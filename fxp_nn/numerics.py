@@ -170,20 +170,15 @@ class Numerics:
         """Gradient of a per-channel bias: ``g`` summed over every axis but 1, rounded once into ``role``.
 
         Defined as the GEMM ``ones @ rows`` (``rows``: ``g`` as (examples x positions, channels))
-        with ``gemm``'s accumulator; with a wide accumulator the exact sums come from numpy and
-        are rounded by the same requantization (same bits, same key drawn, no transposed copy).
+        with ``gemm``'s accumulator; with a wide accumulator that is :func:`fxp.sum`'s exact sum
+        and one rounding (same bits, same key drawn, no transposed copy).
         """
         channels = g.shape[1]
         if not self.is_float and self.policy.accumulator(gemm).bits is None:
             spec = self.policy.role(role)
-            n_sum = g.size // channels if channels else 0
-            sum_bits = g.fmt.word_bits + (not g.fmt.signed) + max(n_sum - 1, 0).bit_length()
-            exact_fmt = fxp.Format(32, g.fmt.frac_bits) if sum_bits <= 32 else None
-            if exact_fmt not in (None, spec.fmt):
-                axes = (0,) + tuple(range(2, g.ndim))
-                exact = fxp.FxpArray(g.raw.sum(axis=axes, dtype=np.int32).reshape(1, channels), exact_fmt)
-                return self._counted(role, lambda: exact.astype(
-                    spec.fmt, rounding=spec.rounding, overflow=spec.overflow, rng=self.rng)).reshape(channels)
+            axes = (0,) + tuple(range(2, g.ndim))
+            return self._counted(role, lambda: fxp.sum(g, axis=axes, out_format=spec.fmt, rounding=spec.rounding,
+                                                       overflow=spec.overflow, rng=self.rng))
         rows = g if g.ndim == 2 else g.transpose(0, *range(2, g.ndim), 1).reshape(-1, channels)
         if self.is_float:
             return rows.sum(axis=0)

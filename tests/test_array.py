@@ -135,6 +135,19 @@ def test_mean_matches_exact_rational_rounding(rounding, axis):
     assert got.fmt == a.fmt and got.raw.ravel().tolist() == expected
 
 
+@pytest.mark.parametrize("axis", [None, 0, (0, 2)])
+def test_stochastic_sum_draws_from_rng_and_matches_reference(axis):
+    from fxp import _reference
+    from fxp.random import Xorshift, draw_key
+    raw = np.random.default_rng(5).integers(-2**15, 2**15, size=(40, 3, 5)).astype(np.int16)
+    a, out = fxp.from_raw(raw, "s16.12"), fxp.Format(16, 8)
+    got = fxp.sum(a, axis=axis, out_format=out, rounding="stochastic", overflow="wrap", rng=Xorshift(6))
+    total = np.asarray(raw.astype(np.int64).sum(axis=axis))
+    expected, _ = _reference.requantize(total, 12, out, "stochastic", "wrap", key=draw_key(Xorshift(6)))
+    np.testing.assert_array_equal(got.raw, expected)
+    np.testing.assert_array_equal(a.sum(axis, out, "stochastic", "wrap", rng=Xorshift(6)).raw, got.raw)
+
+
 @pytest.mark.parametrize("shape, axis", [((3, 1000), 1), ((1001, 5), 0), ((4, 5, 6), (0, 2))])
 def test_stochastic_mean_matches_reference_on_long_axes(shape, axis):
     from fractions import Fraction

@@ -198,7 +198,7 @@ def test_lenet_fixed_point_step_tracks_float64_twin():
 
 @pytest.mark.parametrize("shape", [(1, 33), (7, 33), (300, 33), (3, 33, 4, 5)])
 def test_bias_gradient_sum_equals_its_gemm_definition(shape):
-    """bias_grad takes exact numpy sums when the accumulator is wide: same bits, counts and key as ones @ rows."""
+    """bias_grad takes fxp.sum when the accumulator is wide: same bits, counts and key as ones @ rows."""
     policy = PrecisionPolicy.gupta(16, 14).replace(weight_grads=TensorPrecision("s12.10", "stochastic"))
     raw = np.random.default_rng(len(shape) + shape[0]).integers(-2**15, 2**15, shape, dtype=np.int16)
     raw[:, 0] = 2**15 - 1                   # a channel whose sum saturates s12.10
