@@ -227,6 +227,7 @@ def test_unaligned_starts_agree_across_simd_levels(offset):
     x = RNG.uniform(-10, 10, 3000)[offset:]
     a16 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s16.12")[offset:]
     b8 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s8.4")[offset:]
+    c16 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s16.12")[offset:]
     results = []
     for lvl in SIMD_LEVELS:
         _elementwise.simd_level(lvl)
@@ -236,6 +237,7 @@ def test_unaligned_starts_agree_across_simd_levels(offset):
             for op in (fxp.add, fxp.multiply):
                 got.append(op(a16, b8, out_format="s16.10", rounding=rounding, rng=4).raw)
                 got.append(op(b8, a16[:1], out_format="s8.2", rounding=rounding, overflow="wrap", rng=4).raw)
+                got.append(op(a16, c16, out_format="s16.12", rounding=rounding, rng=4).raw)   # int16 loops
         results.append(got)
     _elementwise.simd_level(-1)
     for other in results[1:]:
