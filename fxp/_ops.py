@@ -50,10 +50,10 @@ def quantize(x, fmt, rounding=None, overflow=None, rng=None):
     """Round floats ``x`` (any real dtype, shape, strides) into raw values of ``fmt``."""
     rounding, overflow = resolve_modes(rounding, overflow)
     x = np.asarray(x)
-    x = _native(x if x.dtype == np.float32 else x.astype(np.float64, copy=False))
+    x = _native(x if x.dtype.char in "fd" else x.astype(np.float64))   # float32 or float64
     out = np.empty(x.shape, dtype=fmt.dtype)
     n_over, n_nan, n_inf = _elementwise.quantize(
-        x.reshape(-1), out.reshape(-1), fmt.frac_bits, ROUNDING_CODES[rounding],
+        x, out, fmt.frac_bits, ROUNDING_CODES[rounding],
         OVERFLOW_CODES[overflow], fmt.min_raw, fmt.max_raw, fmt.word_bits,
         _key(rounding, rng), threads_for(x.size))
     if n_nan:

@@ -165,6 +165,25 @@ def test_broadcasting_scalars_strides_and_big_endian(simd):
         fxp.add(a, a[:, :3])
 
 
+def test_kernel_wrappers_check_dtypes_in_c():
+    """The wrappers' C-level dtype checks accept exactly the native kernel dtypes."""
+    a = np.arange(4, dtype=np.int16)
+    for bad in (a.astype(">i2"), a.astype(bool), a.astype(np.uint64), a.astype(np.float64)):
+        with pytest.raises(ValueError, match="internal: bad"):
+            _elementwise.int_op("add", bad, 0, a, 0, np.empty(4, np.int16), 0, 0, 0, -9, 9, 16, 0, 1)
+        with pytest.raises(ValueError, match="internal: bad"):
+            _elementwise.int_op("add", a, 0, a, 0, bad.copy(), 0, 0, 0, -9, 9, 16, 0, 1)
+    out = np.empty(4, np.int16)
+    _elementwise.int_op("add", a.astype(np.longlong), 0, a, 0, out, 0, 0, 0, -9, 9, 16, 0, 1)
+    np.testing.assert_array_equal(out, [0, 2, 4, 6])
+    x = np.linspace(-1, 1, 4)
+    for bad_x in (x.astype(">f8"), x.astype(np.float16), x[::2]):
+        with pytest.raises(ValueError, match="internal: bad quantize input"):
+            _elementwise.quantize(bad_x, np.empty(bad_x.size, np.int16), 4, 0, 0, -9, 9, 16, 0, 1)
+    with pytest.raises(ValueError, match="internal: bad quantize output"):
+        _elementwise.quantize(x, np.empty(4, np.int64), 4, 0, 0, -9, 9, 16, 0, 1)
+
+
 def test_zero_size_and_zero_d():
     fmt = Format(8, 4)
     e = fxp.asarray(np.zeros((0, 3)), fmt)

@@ -58,9 +58,28 @@ def simd_level(int want=-1):
     return fxp_simd_level(want)
 
 
-def _check_operand(cnp.ndarray arr, int64_t n, name):
-    if arr.dtype not in TYPE_CODES or not arr.flags.c_contiguous or arr.size not in (1, n):
+cdef int type_code(cnp.ndarray arr):
+    """TYPE_CODES[arr.dtype] for a native-order kernel dtype, else -1 (checked in C: these
+    wrappers run on every operation, and dtype comparisons in Python cost a microsecond)."""
+    cdef int t = cnp.PyArray_TYPE(arr)
+    if not cnp.PyArray_ISNOTSWAPPED(arr) or not cnp.PyTypeNum_ISINTEGER(t):
+        return -1
+    cdef Py_ssize_t size = cnp.PyArray_ITEMSIZE(arr)
+    cdef bint unsigned = cnp.PyTypeNum_ISUNSIGNED(t)
+    if size == 1:
+        return 1 if unsigned else 0
+    if size == 2:
+        return 3 if unsigned else 2
+    if size == 4:
+        return 5 if unsigned else 4
+    return 6 if size == 8 and not unsigned else -1
+
+
+cdef int operand_code(cnp.ndarray arr, int64_t n, name) except -1:
+    cdef int code = type_code(arr)
+    if code < 0 or not cnp.PyArray_IS_C_CONTIGUOUS(arr) or cnp.PyArray_SIZE(arr) not in (1, n):
         raise ValueError(f"internal: bad {name} operand ({arr.dtype}, {arr.size} of {n})")
+    return code
 
 
 def int_op(str op, cnp.ndarray a, int a_shift, cnp.ndarray b, int b_shift, cnp.ndarray out,
@@ -69,27 +88,24 @@ def int_op(str op, cnp.ndarray a, int a_shift, cnp.ndarray b, int b_shift, cnp.n
 
     ``a``/``b`` hold ``out.size`` elements or one (broadcast); ``b`` is ignored for "copy".
     """
-    cdef int64_t n = out.size
+    cdef int64_t n = cnp.PyArray_SIZE(out)
     cdef int64_t n_over = 0
     cdef fxp_int_op_t p
-    _check_operand(a, n, "a")
-    if op != "copy":
-        _check_operand(b, n, "b")
-    else:
+    if op == "copy":
         b = a
-    if out.dtype not in TYPE_CODES or not out.flags.c_contiguous:
+    p.a_type = operand_code(a, n, "a")
+    p.b_type = operand_code(b, n, "b")
+    p.out_type = type_code(out)
+    if p.out_type < 0 or not cnp.PyArray_IS_C_CONTIGUOUS(out):
         raise ValueError("internal: bad output array")
     p.a = cnp.PyArray_DATA(a)
-    p.a_type = TYPE_CODES[a.dtype]
-    p.a_stride = 1 if a.size == n else 0
+    p.a_stride = 1 if cnp.PyArray_SIZE(a) == n else 0
     p.a_shift = a_shift
     p.b = cnp.PyArray_DATA(b)
-    p.b_type = TYPE_CODES[b.dtype]
-    p.b_stride = 1 if b.size == n else 0
+    p.b_stride = 1 if cnp.PyArray_SIZE(b) == n else 0
     p.b_shift = b_shift
     p.op = OPS[op]
     p.out = cnp.PyArray_DATA(out)
-    p.out_type = TYPE_CODES[out.dtype]
     p.s = s
     p.mode = mode
     p.ovf = ovf
@@ -111,15 +127,18 @@ def quantize(cnp.ndarray x, cnp.ndarray out, int frac_bits, int mode, int ovf,
     """
     cdef int64_t counts[3]
     cdef fxp_quantize_t p
-    if x.dtype not in (np.float64, np.float32) or not x.flags.c_contiguous or x.size != out.size:
+    cdef int64_t n = cnp.PyArray_SIZE(x)
+    cdef int x_type = cnp.PyArray_TYPE(x)
+    if (x_type != cnp.NPY_DOUBLE and x_type != cnp.NPY_FLOAT) or not cnp.PyArray_ISNOTSWAPPED(x) \
+            or not cnp.PyArray_IS_C_CONTIGUOUS(x) or n != cnp.PyArray_SIZE(out):
         raise ValueError("internal: bad quantize input")
-    if out.dtype not in TYPE_CODES or out.dtype == np.int64 or not out.flags.c_contiguous:
+    p.out_type = type_code(out)
+    if p.out_type < 0 or p.out_type == 6 or not cnp.PyArray_IS_C_CONTIGUOUS(out):
         raise ValueError("internal: bad quantize output")
     counts[0] = counts[1] = counts[2] = 0
-    p.x = <const double *> cnp.PyArray_DATA(x) if x.dtype == np.float64 else NULL
-    p.x32 = <const float *> cnp.PyArray_DATA(x) if x.dtype == np.float32 else NULL
+    p.x = <const double *> cnp.PyArray_DATA(x) if x_type == cnp.NPY_DOUBLE else NULL
+    p.x32 = <const float *> cnp.PyArray_DATA(x) if x_type == cnp.NPY_FLOAT else NULL
     p.out = cnp.PyArray_DATA(out)
-    p.out_type = TYPE_CODES[out.dtype]
     p.scale = ldexp(1.0, frac_bits)
     p.mode = mode
     p.ovf = ovf
@@ -127,7 +146,7 @@ def quantize(cnp.ndarray x, cnp.ndarray out, int frac_bits, int mode, int ovf,
     p.hi = hi
     p.w = w
     p.key = key
-    if x.size > 0:
+    if n > 0:
         with nogil:
-            fxp_quantize(&p, x.size, n_threads, counts)
+            fxp_quantize(&p, n, n_threads, counts)
     return counts[0], counts[1], counts[2]

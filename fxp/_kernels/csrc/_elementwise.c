@@ -124,6 +124,29 @@ static int level(void) { return g_level < 0 ? fxp_simd_level(-1) : g_level; }
 #define FXP_PICK(name) name##_portable
 #endif
 
+/* Chunks [c0, c1) of an n-element int op; returns their overflow count. */
+static int64_t int_op_chunks(int_chunk_fn fn, const fxp_int_op_t *p, int64_t n, int64_t c0, int64_t c1)
+{
+    int64_t over = 0;
+    for (int64_t c = c0; c < c1; ++c) {
+        const int64_t start = c * FXP_RNG_BLOCK;
+        over += fn(p, start, n - start < FXP_RNG_BLOCK ? n - start : FXP_RNG_BLOCK);
+    }
+    return over;
+}
+
+/* Chunks [c0, c1) of an n-element quantize, adding to counts. */
+static void quantize_chunks(quantize_chunk_fn fn, const fxp_quantize_t *p, int64_t n, int64_t c0, int64_t c1,
+                            int64_t counts[3])
+{
+    for (int64_t c = c0; c < c1; ++c) {
+        const int64_t start = c * FXP_RNG_BLOCK;
+        fn(p, start, n - start < FXP_RNG_BLOCK ? n - start : FXP_RNG_BLOCK, counts);
+    }
+}
+
+/* The drivers enter an OpenMP region only for n_threads > 1: even a one-thread region costs
+ * a futex system call per kernel call in libgomp. */
 void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over)
 {
     int_chunk_fn fn = fits_int64(p) ? FXP_PICK(int_op_chunk) : int_op_chunk_wide;
@@ -133,10 +156,11 @@ void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over
 #endif
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t over = 0;
-    #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:over) if(n_threads > 1)
-    for (int64_t c = 0; c < n_chunks; ++c) {
-        const int64_t start = c * FXP_RNG_BLOCK;
-        over += fn(p, start, n - start < FXP_RNG_BLOCK ? n - start : FXP_RNG_BLOCK);
+    if (n_threads <= 1) {
+        over = int_op_chunks(fn, p, n, 0, n_chunks);
+    } else {
+        #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:over)
+        for (int64_t c = 0; c < n_chunks; ++c) over += int_op_chunks(fn, p, n, c, c + 1);
     }
     *n_over += over;
 }
@@ -145,12 +169,15 @@ void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t cou
 {
     const quantize_chunk_fn fn = FXP_PICK(quantize_chunk);
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
+    if (n_threads <= 1) {
+        quantize_chunks(fn, p, n, 0, n_chunks, counts);
+        return;
+    }
     int64_t c0 = 0, c1 = 0, c2 = 0;
-    #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:c0, c1, c2) if(n_threads > 1)
+    #pragma omp parallel for schedule(dynamic, 16) num_threads(n_threads) reduction(+:c0, c1, c2)
     for (int64_t c = 0; c < n_chunks; ++c) {
         int64_t local[3] = {0, 0, 0};
-        const int64_t start = c * FXP_RNG_BLOCK;
-        fn(p, start, n - start < FXP_RNG_BLOCK ? n - start : FXP_RNG_BLOCK, local);
+        quantize_chunks(fn, p, n, c, c + 1, local);
         c0 += local[0]; c1 += local[1]; c2 += local[2];
     }
     counts[0] += c0; counts[1] += c1; counts[2] += c2;
