@@ -1,6 +1,7 @@
 """Creation, arithmetic, reduction, joining and I/O functions on FxpArray."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -214,9 +215,9 @@ def _pick(a, b, prefer_a):
 
 def _count(shape, axis):
     if axis is None:
-        return int(np.prod(shape))
+        return math.prod(shape)
     axes = axis if isinstance(axis, tuple) else (axis,)
-    return int(np.prod([shape[ax] for ax in axes]))
+    return math.prod(shape[ax] for ax in axes)
 
 
 def sum(a, axis=None, out_format=None, rounding=None, overflow=None, keepdims=False, rng=None):

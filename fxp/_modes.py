@@ -20,6 +20,10 @@ class Rounding(enum.Enum):
     TOWARD_ZERO = "toward_zero"
     STOCHASTIC = "stochastic"
 
+    # members compare by identity; Enum's own __hash__ runs Python code on every kernel call's
+    # dict lookups, object's is C
+    __hash__ = object.__hash__
+
 
 class Overflow(enum.Enum):
     """What happens to a value outside the format's range.
@@ -31,6 +35,8 @@ class Overflow(enum.Enum):
     SATURATE = "saturate"
     WRAP = "wrap"
     RAISE = "raise"
+
+    __hash__ = object.__hash__   # as in Rounding
 
 
 class FxpOverflowError(ArithmeticError):
