@@ -61,7 +61,8 @@ def test_quantize_matches_reference(simd, fmt, rounding):
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=str)
-@pytest.mark.parametrize("src", [Format(16, 12), Format(32, -20), Format(8, 7, False), Format(32, 64)], ids=str)
+@pytest.mark.parametrize("src", [Format(16, 12), Format(32, -20), Format(8, 7, False), Format(32, 64),
+                                 Format(32, 20), Format(28, 31)], ids=str)   # int32 >> 0..31: int32 lanes
 def test_requantize_matches_reference(simd, fmt, src):
     raw = np.concatenate([RNG.integers(src.min_raw, src.max_raw, size=300, endpoint=True),
                           [src.min_raw, src.max_raw, 0]]).astype(src.dtype)
@@ -245,6 +246,7 @@ def test_unaligned_starts_agree_across_simd_levels(offset):
     a16 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s16.12")[offset:]
     b8 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s8.4")[offset:]
     c16 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s16.12")[offset:]
+    p32 = fxp.from_raw(RNG.integers(-2**31, 2**31, 3000).astype(np.int32), "s32.24")[offset:]
     results = []
     for lvl in SIMD_LEVELS:
         _elementwise.simd_level(lvl)
@@ -255,6 +257,8 @@ def test_unaligned_starts_agree_across_simd_levels(offset):
                 got.append(op(a16, b8, out_format="s16.10", rounding=rounding, rng=4).raw)
                 got.append(op(b8, a16[:1], out_format="s8.2", rounding=rounding, overflow="wrap", rng=4).raw)
                 got.append(op(a16, c16, out_format="s16.12", rounding=rounding, rng=4).raw)   # int16 loops
+            got.append(p32.astype("s16.8", rounding, rng=4).raw)   # int32 -> int16
+            got.append(p32.astype("s8.2", rounding, "wrap", rng=4).raw)
         results.append(got)
     _elementwise.simd_level(-1)
     for other in results[1:]:

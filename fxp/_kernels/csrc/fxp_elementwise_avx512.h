@@ -266,18 +266,27 @@ static void quantize_clamp_avx512(const double *x, const fxp_quantize_t *p, int6
 
 /* ---- add / subtract / multiply of 8- and 16-bit operands in 16 int32 lanes ----
  * When both operands are int8, uint8 or int16 and the exact result fits int32 (products
- * without shifts: |a*b| <= 2**30; sums of aligned operands each within 2**29), the whole
+ * without shifts: |a*b| <= 2**30; sums of aligned operands each within 2**29), or the op is a
+ * requantizing copy of an int8, uint8, int16 or int32 operand that int32 holds, the whole
  * pipeline (widen, op, round by 0 <= s <= 31, narrow, store) runs in registers, 16 elements
- * per step, with the rounding of fxp_shr_round_i64_near done in 32 bits (exact here). */
+ * per step, with the rounding of fxp_shr_round_i64_near done in 32 bits (exact here: the
+ * remainder plus the rounding increment stays below 2**32 as an unsigned sum). */
 
 /* whether int_op32_avx512 handles op p */
 static int int_op32_fits(const fxp_int_op_t *p)
 {
-    const int small_a = p->a_type <= FXP_I16, small_b = p->b_type <= FXP_I16;
-    if (p->op == FXP_OP_COPY || !small_a || !small_b || p->s < 0 || p->s > 31 || p->out_type > FXP_I32)
-        return 0;
+    if (p->s < 0 || p->s > 31 || p->out_type > FXP_I32) return 0;
+    if (p->op == FXP_OP_COPY)
+        return p->a_type == FXP_I32 ? p->a_shift == 0 : p->a_type <= FXP_I16 && type_bits(p->a_type) + p->a_shift <= 31;
+    if (p->a_type > FXP_I16 || p->b_type > FXP_I16) return 0;
     if (p->op == FXP_OP_MUL) return p->a_shift == 0 && p->b_shift == 0;
     return type_bits(p->a_type) + p->a_shift <= 29 && type_bits(p->b_type) + p->b_shift <= 29;
+}
+
+/* bytes per element of a storage type */
+FXP_AVX512_INLINE size_t type_bytes(int type)
+{
+    return type <= FXP_U8 ? 1 : type <= FXP_U16 ? 2 : type <= FXP_U32 ? 4 : 8;
 }
 
 /* 16 operand elements from i (lanes m; all 16 when `full`) as int32, shifted left; stride 0
@@ -289,10 +298,12 @@ FXP_AVX512_INLINE __m512i load16_epi32(const void *src, int type, int64_t stride
     __m512i v;
     const int8_t *at8 = (const int8_t *)src + i;
     const int16_t *at16 = (const int16_t *)src + i;
+    const int32_t *at32 = (const int32_t *)src + i;
     switch (type) {
     case FXP_I8: v = _mm512_cvtepi8_epi32(full ? _mm_loadu_si128((const __m128i *)at8) : _mm_maskz_loadu_epi8(m, at8)); break;
     case FXP_U8: v = _mm512_cvtepu8_epi32(full ? _mm_loadu_si128((const __m128i *)at8) : _mm_maskz_loadu_epi8(m, at8)); break;
-    default: v = _mm512_cvtepi16_epi32(full ? _mm256_loadu_si256((const __m256i *)at16) : _mm256_maskz_loadu_epi16(m, at16)); break;
+    case FXP_I16: v = _mm512_cvtepi16_epi32(full ? _mm256_loadu_si256((const __m256i *)at16) : _mm256_maskz_loadu_epi16(m, at16)); break;
+    default: v = full ? _mm512_loadu_si512(at32) : _mm512_maskz_loadu_epi32(m, at32); break;
     }
     return shift ? _mm512_sll_epi32(v, _mm_cvtsi32_si128(shift)) : v;
 }
@@ -307,9 +318,16 @@ FXP_AVX512_INLINE void store16_mask_epi32(void *out, int type, __mmask16 m, __m5
     }
 }
 
-static int32_t first_element(const void *src, int type)
+/* the first element of a broadcast operand (any type but int64) */
+static int64_t first_element(const void *src, int type)
 {
-    return type == FXP_I8 ? *(const int8_t *)src : type == FXP_U8 ? *(const uint8_t *)src : *(const int16_t *)src;
+    switch (type) {
+    case FXP_I8: return *(const int8_t *)src;
+    case FXP_U8: return *(const uint8_t *)src;
+    case FXP_I16: return *(const int16_t *)src;
+    case FXP_U16: return *(const uint16_t *)src;
+    default: return *(const int32_t *)src;
+    }
 }
 
 /* round16_epi32 / round8_epi64: v / 2**s rounded like fxp_shr_round_i64_near in 16 int32
@@ -355,9 +373,12 @@ FXP_AVX512_INLINE __m512i int_op32_step(const fxp_int_op_t *p, int mode, int_op3
                                         __mmask16 m, int full)
 {
     const __m512i a = load16_epi32(p->a, p->a_type, p->a_stride, st->as + i, m, full, st->ba, p->a_shift);
-    const __m512i b = load16_epi32(p->b, p->b_type, p->b_stride, st->bs + i, m, full, st->bb, p->b_shift);
-    __m512i v = p->op == FXP_OP_ADD ? _mm512_add_epi32(a, b) : p->op == FXP_OP_SUB ?
-                _mm512_sub_epi32(a, b) : _mm512_mullo_epi32(a, b);
+    __m512i v = a;
+    if (p->op != FXP_OP_COPY) {
+        const __m512i b = load16_epi32(p->b, p->b_type, p->b_stride, st->bs + i, m, full, st->bb, p->b_shift);
+        v = p->op == FXP_OP_ADD ? _mm512_add_epi32(a, b) : p->op == FXP_OP_SUB ? _mm512_sub_epi32(a, b)
+                                                                                  : _mm512_mullo_epi32(a, b);
+    }
     if (mode >= 0) {
         __m512i rw = _mm512_setzero_si512();
         if (mode == FXP_STOCHASTIC) {   /* high halves of the words of 2 lane steps */
@@ -402,12 +423,12 @@ FXP_AVX512_INLINE int64_t int_op32_loop(fxp_int_op_t q, int mode, int op, int a_
     st.hi = _mm512_set1_epi32((int32_t)p->hi);
     st.as = p->a_stride ? start : 0;
     st.bs = p->b_stride ? start : 0;
-    const size_t size = p->out_type <= FXP_U8 ? 1 : p->out_type <= FXP_U16 ? 2 : 4;
+    const size_t size = type_bytes(p->out_type);
     char *out = (char *)p->out + start * (int64_t)size;
     /* a short first step aligns the loads of a (or of b when a is broadcast), as in
      * quantize_loop_avx512; not for stochastic, whose lanes are tied to positions % 8 */
     const int lead = p->a_stride ? p->a_type : p->b_type;
-    const size_t lead_size = lead == FXP_I16 ? 2 : 1;
+    const size_t lead_size = type_bytes(lead);
     const char *lead_at = p->a_stride ? (const char *)p->a + st.as * lead_size : (const char *)p->b + st.bs * lead_size;
     const uintptr_t load_bytes = 16 * lead_size;
     const int64_t head = (int64_t)((load_bytes - ((uintptr_t)lead_at & (load_bytes - 1))) & (load_bytes - 1)) / (int64_t)lead_size;
@@ -417,11 +438,11 @@ FXP_AVX512_INLINE int64_t int_op32_loop(fxp_int_op_t q, int mode, int op, int a_
         const __mmask16 m = (__mmask16)((1u << i) - 1);
         store16_mask_epi32(out, p->out_type, m, int_op32_step(p, mode, &st, 0, m, 0));
     }
-    const char *a_at = (const char *)p->a + st.as * (p->a_type == FXP_I16 ? 2 : 1);
-    const char *b_at = (const char *)p->b + st.bs * (p->b_type == FXP_I16 ? 2 : 1);
+    const char *a_at = (const char *)p->a + st.as * (int64_t)type_bytes(p->a_type);
+    const char *b_at = (const char *)p->b + st.bs * (int64_t)type_bytes(p->b_type);
     for (; i + 16 <= n; i += 16) {
-        if (p->a_stride) prefetch_ahead(a_at + i * (p->a_type == FXP_I16 ? 2 : 1));
-        if (p->b_stride) prefetch_ahead(b_at + i * (p->b_type == FXP_I16 ? 2 : 1));
+        if (p->a_stride) prefetch_ahead(a_at + i * (int64_t)type_bytes(p->a_type));
+        if (p->b_stride && p->op != FXP_OP_COPY) prefetch_ahead(b_at + i * (int64_t)type_bytes(p->b_type));
         store16_epi32(out + i * (int64_t)size, p->out_type, int_op32_step(p, mode, &st, i, 0xFFFF, 1));
     }
     if (i < n) {
@@ -452,10 +473,13 @@ FXP_AVX512_INLINE int64_t int_op32_modes(const fxp_int_op_t *p, int op, int a_ty
 }
 
 /* int_op_chunk for the ops int_op32_fits accepts.  Contiguous int16 operands into int16 get
- * loops of their own for each op; the other cases share one loop per mode. */
+ * loops of their own for each op, and so do int32 values requantized into int16 (a GEMM's
+ * accumulators); the other cases share one loop per mode. */
 FXP_AVX512_TARGET
 static int64_t int_op32_avx512(const fxp_int_op_t *p, int64_t start, int64_t n)
 {
+    if (p->op == FXP_OP_COPY && p->a_type == FXP_I32 && p->out_type == FXP_I16 && p->a_stride)
+        return int_op32_modes(p, FXP_OP_COPY, FXP_I32, FXP_I32, FXP_I16, 1, 1, start, n);
     if (p->a_type == FXP_I16 && p->b_type == FXP_I16 && p->out_type == FXP_I16 && p->a_stride && p->b_stride) {
         switch (p->op) {
         case FXP_OP_ADD: return int_op32_modes(p, FXP_OP_ADD, FXP_I16, FXP_I16, FXP_I16, 1, 1, start, n);
@@ -515,17 +539,6 @@ FXP_AVX512_INLINE void store8_epi64(char *out, int type, int64_t i, __mmask8 m, 
     }
 }
 
-static int64_t first_element64(const void *src, int type)
-{
-    switch (type) {
-    case FXP_I8: return *(const int8_t *)src;
-    case FXP_U8: return *(const uint8_t *)src;
-    case FXP_I16: return *(const int16_t *)src;
-    case FXP_U16: return *(const uint16_t *)src;
-    default: return *(const int32_t *)src;
-    }
-}
-
 /* The loop for op q (a copy: stores through char * could alias *p and reload its fields in
  * every step).  mode (-1: s == 0, no rounding) is a compile-time constant after inlining, and so
  * are a_type, b_stride and out_type in int_op64_avx512's specialised calls, whose switches then
@@ -535,8 +548,8 @@ FXP_AVX512_INLINE int64_t int_op64_loop(fxp_int_op_t q, int mode, int a_type, in
 {
     __m512i ra = _mm512_setzero_si512(), rb = _mm512_setzero_si512();
     if (mode == FXP_STOCHASTIC) block_seed_avx512(q.key, (uint64_t)(start / FXP_RNG_BLOCK), &ra, &rb);
-    const __m512i ba = _mm512_set1_epi64(first_element64(q.a, a_type));
-    const __m512i bb = _mm512_set1_epi64(first_element64(q.b, q.b_type));
+    const __m512i ba = _mm512_set1_epi64(first_element(q.a, a_type));
+    const __m512i bb = _mm512_set1_epi64(first_element(q.b, q.b_type));
     const __m512i lo = _mm512_set1_epi64(q.lo), hi = _mm512_set1_epi64(q.hi);
     const __m512i one = _mm512_set1_epi64(1);
     const int wrap = q.ovf == FXP_WRAP, signed_out = q.lo < 0;
