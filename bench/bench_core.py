@@ -91,5 +91,5 @@ def test_threads_1e7(benchmark, record, case, n_threads):
     fxp_fn, _ = CASES[case]
     benchmark.group = case + " 1e7"
     with fxp.config(n_threads=n_threads):
-        benchmark.pedantic(fxp_fn, args=args, rounds=7, iterations=1, warmup_rounds=1)
+        benchmark.pedantic(fxp_fn, args=args, rounds=15, iterations=1, warmup_rounds=2)
     record(benchmark, case + " 1e7", f"fxp {n_threads} thread" + ("s" if n_threads > 1 else ""), N_LARGE)
