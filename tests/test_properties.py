@@ -1,4 +1,6 @@
 """Hypothesis properties: kernels == reference, ranges, algebraic identities."""
+from fractions import Fraction
+
 import numpy as np
 from hypothesis import given, strategies as st
 
@@ -74,3 +76,26 @@ def test_requantize_is_idempotent(fmt, fo, rounding, data):
     a = fxp.from_raw(data.draw(raw_arrays(fmt)), fmt)
     once = a.astype(fo, rounding)
     np.testing.assert_array_equal(once.astype(fo, rounding).raw, once.raw)
+
+
+@given(data=st.data(), fa=formats(), fb=formats())
+def test_values_comparisons_and_picks(data, fa, fb):
+    """to_float and comparisons are exact; maximum / minimum and abs equal the exact result
+    rounded into their formats (exact unless trimmed to 32 bits); same and mixed formats, 0-d."""
+    ra = data.draw(raw_arrays(fa))
+    fb = fa if data.draw(st.booleans()) else fb
+    rb = data.draw(raw_arrays(fb, shape=ra.shape if data.draw(st.booleans()) else ()))
+    a, b = fxp.from_raw(ra, fa), fxp.from_raw(rb, fb)
+    exact_a, exact_b = (np.vectorize(lambda r, f=f: Fraction(int(r)) / Fraction(2) ** f, otypes=[object])(raw)
+                        for raw, f in ((ra, fa.frac_bits), (rb, fb.frac_bits)))
+    assert isinstance(a.to_float(), np.ndarray)
+    np.testing.assert_array_equal(a.to_float(), exact_a.astype(np.float64))
+    got = [a < b, a <= b, a == b, a != b, a > b, a >= b]
+    for g, op in zip(got, (np.less, np.less_equal, np.equal, np.not_equal, np.greater, np.greater_equal)):
+        np.testing.assert_array_equal(g, op(exact_a, exact_b).astype(bool))
+    for pick, exact in ((fxp.maximum, np.maximum), (fxp.minimum, np.minimum)):
+        got = pick(a, b)
+        assert got.shape == np.broadcast_shapes(ra.shape, rb.shape)
+        expected = fxp.asarray(exact(exact_a, exact_b).astype(np.float64), got.fmt)
+        np.testing.assert_array_equal(got.raw, expected.raw)
+    np.testing.assert_array_equal(abs(a).raw, fxp.asarray(np.abs(exact_a).astype(np.float64), abs(a).fmt).raw)
