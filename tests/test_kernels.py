@@ -10,7 +10,8 @@ from fxp._kernels import _elementwise
 ROUNDINGS = ref.ROUNDINGS
 OVERFLOWS = ref.OVERFLOWS
 FORMATS = [Format(16, 12), Format(8, 8, False), Format(8, -3), Format(32, 40), Format(32, 0, False),
-           Format(1, 0), Format(24, 64), Format(12, -10, False), Format(17, 5), Format(9, 3, False)]
+           Format(1, 0), Format(24, 64), Format(12, -10, False), Format(17, 5), Format(9, 3, False),
+           Format(32, 20)]   # s16.12 -> s32.20: a widening copy in int32 lanes
 SIMD_LEVELS = sorted({_elementwise.simd_level(lvl) for lvl in (0, 1, 2)})
 _elementwise.simd_level(-1)
 RNG = np.random.default_rng(7)
@@ -259,6 +260,7 @@ def test_unaligned_starts_agree_across_simd_levels(offset):
                 got.append(op(a16, c16, out_format="s16.12", rounding=rounding, rng=4).raw)   # int16 loops
             got.append(p32.astype("s16.8", rounding, rng=4).raw)   # int32 -> int16
             got.append(p32.astype("s8.2", rounding, "wrap", rng=4).raw)
+            got.append(a16.astype("s32.20").raw)   # widening copy
         results.append(got)
     _elementwise.simd_level(-1)
     for other in results[1:]:

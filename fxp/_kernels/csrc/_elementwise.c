@@ -151,8 +151,18 @@ void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over
 {
     int_chunk_fn fn = fits_int64(p) ? FXP_PICK(int_op_chunk) : int_op_chunk_wide;
 #ifdef FXP_X86_DISPATCH
-    if (level() == 2 && int_op32_fits(p)) fn = int_op32_avx512;
-    else if (level() == 2 && int_op64_fits(p)) fn = int_op64_avx512;
+    /* a widening copy (s < 0) is the same op as a copy of the operand shifted left by -s */
+    fxp_int_op_t widened = *p;
+    if (p->op == FXP_OP_COPY && p->s < 0 && p->s > -32) {
+        widened.a_shift -= p->s;
+        widened.s = 0;
+    }
+    if (level() == 2 && int_op32_fits(&widened)) {
+        fn = int_op32_avx512;
+        p = &widened;
+    } else if (level() == 2 && int_op64_fits(p)) {
+        fn = int_op64_avx512;
+    }
 #endif
     const int64_t n_chunks = (n + FXP_RNG_BLOCK - 1) / FXP_RNG_BLOCK;
     int64_t over = 0;
