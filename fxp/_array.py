@@ -216,13 +216,9 @@ class FxpArray:
 
     # --- comparisons (exact: values of <= 32-bit raws are exact float64) ----------------------
     def _compare(self, other, op):
-        if isinstance(other, FxpArray):
-            if other._fmt == self._fmt:
-                return op(self._raw, other._raw)
-            other = other.to_float()
-        elif not _is_real(other):
+        if not isinstance(other, FxpArray) and not _is_real(other):
             return NotImplemented
-        return op(self.to_float(), np.asarray(other, dtype=np.float64))
+        return compare(op, self, other)
 
     def __eq__(self, other):
         return self._compare(other, np.equal)
@@ -280,6 +276,15 @@ class FxpArray:
     def __array_function__(self, func, types, args, kwargs):
         from ._numpy import array_function
         return array_function(func, args, kwargs)
+
+
+def compare(op, a, b):
+    """``op`` (a numpy comparison ufunc) on the values of ``a`` and ``b`` (FxpArrays or real
+    numbers / arrays), exactly: raws of one format directly, anything else as float64 values
+    (exact: raws have at most 32 bits)."""
+    if isinstance(a, FxpArray) and isinstance(b, FxpArray) and a.fmt == b.fmt:
+        return op(a.raw, b.raw)
+    return op(*(x.to_float() if isinstance(x, FxpArray) else np.asarray(x, dtype=np.float64) for x in (a, b)))
 
 
 def _is_real(x):

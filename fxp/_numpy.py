@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _functions as F
-from ._array import FxpArray
+from ._array import FxpArray, compare
 
 _COMPARISONS = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal}
 _BINARY = {np.add: F.add, np.subtract: F.subtract, np.multiply: F.multiply,
@@ -33,8 +33,8 @@ def array_ufunc(ufunc, method, inputs, kwargs):
             return _BINARY[ufunc](*inputs)
         if ufunc in _UNARY:
             return _UNARY[ufunc](inputs[0])
-        if ufunc in _COMPARISONS:
-            return ufunc(*_to_float(list(inputs)))
+        if ufunc in _COMPARISONS and len(inputs) == 2:
+            return compare(ufunc, *inputs)
     if method == "reduce" and ufunc in _REDUCE and set(kwargs) <= {"axis", "keepdims"}:
         return _REDUCE[ufunc](inputs[0], **kwargs)
     return getattr(ufunc, method)(*_to_float(list(inputs)), **kwargs)

@@ -93,6 +93,7 @@ def test_values_comparisons_and_picks(data, fa, fb):
     got = [a < b, a <= b, a == b, a != b, a > b, a >= b]
     for g, op in zip(got, (np.less, np.less_equal, np.equal, np.not_equal, np.greater, np.greater_equal)):
         np.testing.assert_array_equal(g, op(exact_a, exact_b).astype(bool))
+        np.testing.assert_array_equal(op(a, b), g)   # the ufunc form
     for pick, exact in ((fxp.maximum, np.maximum), (fxp.minimum, np.minimum)):
         got = pick(a, b)
         assert got.shape == np.broadcast_shapes(ra.shape, rb.shape)
