@@ -135,6 +135,19 @@ def test_mean_matches_exact_rational_rounding(rounding, axis):
     assert got.fmt == a.fmt and got.raw.ravel().tolist() == expected
 
 
+@pytest.mark.parametrize("fmt, n", [("s16.0", 65535), ("s16.0", 65536), ("s16.0", 65537), ("u16.0", 32767),
+                                     ("u16.0", 32768), ("u16.0", 65537),
+                                     ("s8.0", 2**23 - 1), ("u32.0", 3)])
+def test_sums_at_the_int32_accumulator_limit_are_exact(fmt, n):
+    """Sums accumulate in int32 only while no partial sum can reach 2**31."""
+    fmt = fxp.Format.parse(fmt)
+    for value in (fmt.min_raw, fmt.max_raw):
+        a = fxp.full((n,), fmt, value * fmt.resolution)
+        total = a.sum()   # rounded into its (possibly trimmed) format, exactly once
+        assert total.raw == fxp.asarray(n * value * fmt.resolution, total.fmt).raw
+        assert int(np.asarray(a.reshape(1, n).mean(axis=1).raw)[0]) == value
+
+
 @pytest.mark.parametrize("axis", [None, 0, (0, 2)])
 def test_stochastic_sum_draws_from_rng_and_matches_reference(axis):
     from fxp import _reference
