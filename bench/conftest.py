@@ -1,10 +1,22 @@
-"""Collects the medians of the core benchmarks and prints Melem/s and ratio tables at the end."""
+"""Collects the medians of the core benchmarks and prints Melem/s and ratio tables at the end.
+
+FXP_SIMD_LEVEL=0|1|2 (portable, AVX2, AVX-512) runs the elementwise kernels at that level
+instead of the best the CPU supports (a level above the CPU's falls back to its best).
+"""
+import os
 import platform
 
 import numpy as np
 import pytest
 
 RESULTS = {}   # (case, impl) -> (median seconds, min seconds, elements)
+SIMD_LEVEL = None   # the level in use, set at configure time
+
+
+def pytest_configure(config):
+    global SIMD_LEVEL
+    from fxp._kernels import _elementwise
+    SIMD_LEVEL = _elementwise.simd_level(int(os.environ.get("FXP_SIMD_LEVEL", "-1")))
 
 
 @pytest.fixture
@@ -21,11 +33,10 @@ def pytest_terminal_summary(terminalreporter):
     if not RESULTS:
         return
     import fxp
-    from fxp._kernels import _elementwise
     write = terminalreporter.write_line
     write("")
     write(f"fxp core benchmark: numpy {np.__version__}, {platform.processor() or platform.machine()}, "
-          f"SIMD level {_elementwise.simd_level(-1)} (2 = AVX-512), fxp {fxp.__version__}")
+          f"SIMD level {SIMD_LEVEL} (1 = AVX2, 2 = AVX-512), fxp {fxp.__version__}")
     write("Melem/s from the median and from the best round; ratios = numpy time / fxp time (same process)")
     write(f"{'case':34s} {'impl':14s} {'median ms':>9s} {'Melem/s':>8s} {'best':>6s} {'vs numpy':>9s} {'(best)':>7s}")
     for (case, impl), (t, t_min, n) in sorted(RESULTS.items()):

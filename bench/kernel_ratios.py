@@ -2,13 +2,14 @@
 
 Run from the root of a built checkout (the fxp found through PYTHONPATH is timed):
 
-    PYTHONPATH=. python bench/kernel_ratios.py [n] [rounds]
+    PYTHONPATH=. python bench/kernel_ratios.py [n] [rounds] [levels]
 
 Each case calls the C kernel directly (no Python-level validation) on n float64 values in
 U(-10, 10) to s16.12 (or their int16 raws), on one thread.  Cases and the baseline
 ``np.multiply(x, 4096.0, out=buf)`` run interleaved, ``rounds`` times each, and the best time
 of each is divided by the baseline's.  Comparing two checkouts this way (in alternating
-processes) cancels most of the load of a shared machine.
+processes) cancels most of the load of a shared machine.  ``levels`` (e.g. ``2,1,0``) times
+every case at each of those SIMD levels, interleaved in the same process (default: the best).
 """
 import sys
 import time
@@ -49,19 +50,26 @@ def cases(n):
     }
 
 
-def main(n=10**6, rounds=60):
+def main(n=10**6, rounds=60, levels=None):
     funcs = cases(n)
-    best = dict.fromkeys(funcs, float("inf"))
+    levels = [E.simd_level(lvl) for lvl in levels or [-1]]
+    best = {(name, lvl): float("inf") for name in funcs for lvl in levels}
     for _ in range(rounds):
-        for name, func in funcs.items():
-            start = time.perf_counter()
-            func()
-            best[name] = min(best[name], time.perf_counter() - start)
-    base = best["np.multiply(x, 4096, out)"]
-    print(f"n={n}, SIMD level {E.simd_level(-1)}, best of {rounds} interleaved rounds")
-    for name, t in best.items():
-        print(f"{name:28s} {t * 1e3:8.3f} ms {n / t / 1e6:7.0f} Melem/s {t / base:6.2f}x baseline")
+        for lvl in levels:
+            E.simd_level(lvl)
+            for name, func in funcs.items():
+                start = time.perf_counter()
+                func()
+                best[name, lvl] = min(best[name, lvl], time.perf_counter() - start)
+    E.simd_level(-1)
+    base = min(best["np.multiply(x, 4096, out)", lvl] for lvl in levels)
+    print(f"n={n}, best of {rounds} interleaved rounds; Melem/s (time / baseline) at SIMD level")
+    print(f"{'':28s}" + "".join(f"{f'level {lvl}':>20s}" for lvl in levels))
+    for name in funcs:
+        cells = (f"{n / best[name, lvl] / 1e6:7.0f} ({best[name, lvl] / base:5.2f}x)" for lvl in levels)
+        print(f"{name:28s}" + "".join(f"{cell:>20s}" for cell in cells))
 
 
 if __name__ == "__main__":
-    main(*(int(float(v)) for v in sys.argv[1:3]))
+    args = sys.argv[1:]
+    main(*(int(float(v)) for v in args[:2]), *([[int(v) for v in args[2].split(",")]] if len(args) > 2 else []))

@@ -1,6 +1,7 @@
 /* Dispatch and OpenMP driver of the elementwise kernels (see fxp_elementwise.h). */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include "fxp_rng.h"
 #include "fxp_round.h"
 #include "fxp_elementwise.h"
@@ -36,13 +37,17 @@ static inline int fxp_load_op_code(const fxp_int_op_t *p)
     __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt,f16c,avx512f,avx512bw,avx512cd,avx512dq,avx512vl")))
 #include <immintrin.h>
 
+#include "fxp_elementwise_simd.h"
+#include "fxp_elementwise_avx2.h"
 #include "fxp_elementwise_avx512.h"
 
+#define FXP_QUANTIZE_CLAMP_FN quantize_clamp_avx2
 #define FXP_SFX _avx2
 #define FXP_TGT FXP_AVX2_TARGET
 #include "fxp_elementwise_body.h"
 #undef FXP_SFX
 #undef FXP_TGT
+#undef FXP_QUANTIZE_CLAMP_FN
 #undef FXP_BLOCK_FILL
 #define FXP_BLOCK_FILL block_fill_avx512
 #define FXP_QUANTIZE_CLAMP_FN quantize_clamp_avx512
@@ -157,8 +162,8 @@ void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over
         widened.a_shift -= p->s;
         widened.s = 0;
     }
-    if (level() == 2 && int_op32_fits(&widened)) {
-        fn = int_op32_avx512;
+    if (level() >= 1 && int_op32_fits(&widened)) {
+        fn = level() == 2 ? int_op32_avx512 : int_op32_avx2;
         p = &widened;
     } else if (level() == 2 && int_op64_fits(p)) {
         fn = int_op64_avx512;

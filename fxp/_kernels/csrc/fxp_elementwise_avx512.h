@@ -38,12 +38,6 @@ static void block_fill_avx512(uint64_t key, uint64_t block, uint64_t *out, int64
 
 FXP_AVX512_INLINE __mmask8 lane_mask(int64_t left) { return left >= 8 ? 0xFF : (__mmask8)((1u << left) - 1); }
 
-/* How far ahead of the loads the streaming loops prefetch.  The hardware prefetcher alone
- * leaves a single core well short of its bandwidth on arrays of a few MB (1e6 float64
- * quantized: about 1.1 vs 1.45 Gelem/s median with this distance; 1 KB or 16 KB are slower). */
-#define FXP_PREFETCH_BYTES 4096
-FXP_AVX512_INLINE void prefetch_ahead(const void *at) { _mm_prefetch((const char *)at + FXP_PREFETCH_BYTES, _MM_HINT_T0); }
-
 /* The 8 doubles c (clamped so that they round into the storage type's range) as int32 lanes
  * (uint32 for FXP_U32), rounded by `mode`: nearest_even, floor and toward_zero are embedded in
  * the conversion; the other modes have rounded c already. */
@@ -77,32 +71,6 @@ FXP_AVX512_INLINE void store16_epi32(void *out, int type, __m512i v)
     case FXP_I8: case FXP_U8: _mm_storeu_si128((__m128i *)out, _mm512_cvtepi32_epi8(v)); break;
     case FXP_I16: case FXP_U16: _mm256_storeu_si256((__m256i *)out, _mm512_cvtepi32_epi16(v)); break;
     default: _mm512_storeu_si512(out, v); break;
-    }
-}
-
-/* [*tlo, *thi]: the doubles that `mode` (not stochastic) rounds into [lo, hi] (lo <= 0 <= hi),
- * so clamping first and rounding after gives round-then-clamp, and t is out of range exactly
- * when clamping changes it. */
-static void clamp_bounds(int mode, int64_t lo, int64_t hi, double *tlo, double *thi)
-{
-    const double l = (double)lo, h = (double)hi;   /* |lo|, |hi| <= 2**32: l - 1, h + 0.5 exact */
-    switch (mode) {
-    case FXP_NEAREST_EVEN:   /* a tie rounds to the even neighbour */
-        *thi = (hi & 1) ? nextafter(h + 0.5, -INFINITY) : h + 0.5;
-        *tlo = (lo & 1) ? nextafter(l - 0.5, INFINITY) : l - 0.5;
-        break;
-    case FXP_NEAREST_AWAY:
-        *thi = nextafter(h + 0.5, -INFINITY);
-        *tlo = nextafter(l - 0.5, INFINITY);
-        break;
-    case FXP_FLOOR:
-        *thi = nextafter(h + 1.0, -INFINITY);
-        *tlo = l;
-        break;
-    default:   /* toward zero */
-        *thi = nextafter(h + 1.0, -INFINITY);
-        *tlo = nextafter(l - 1.0, INFINITY);
-        break;
     }
 }
 
@@ -185,19 +153,14 @@ FXP_AVX512_INLINE __m256i quantize_step8(quantize_state_avx512 *st, const double
 FXP_AVX512_INLINE void quantize_loop_avx512(const double *x, const fxp_quantize_t *p, int mode, int type,
                                             int64_t start, int64_t n, int64_t counts[3])
 {
-    const size_t size = type <= FXP_U8 ? 1 : type <= FXP_U16 ? 2 : 4;
+    const size_t size = storage_size(type);
     char *out = (char *)p->out + start * (int64_t)size;
-    /* stochastic rounds first and clamps to [lo, hi]; the other modes clamp first to the
-     * doubles that round into [lo, hi] (clamp_bounds), so the conversion can round */
-    double tlo = (double)p->lo, thi = (double)p->hi;
-    if (mode != FXP_STOCHASTIC) clamp_bounds(mode, p->lo, p->hi, &tlo, &thi);
+    double tlo, thi;
     quantize_state_avx512 st;
+    st.fix_underflow = quantize_setup(p, mode, &tlo, &thi);
     st.scale = _mm512_set1_pd(p->scale);
     st.lo = _mm512_set1_pd(tlo);
     st.hi = _mm512_set1_pd(thi);
-    /* floor and stochastic see a tiny product that underflowed to 0: replace it by the smallest
-     * subnormal of x's sign, as the portable loop does (only possible when scale < 1) */
-    st.fix_underflow = (mode == FXP_FLOOR || mode == FXP_STOCHASTIC) && p->scale < 1.0;
     st.ra = st.rb = st.prev = st.over = _mm512_setzero_si512();
     if (mode == FXP_STOCHASTIC) block_seed_avx512(p->key, (uint64_t)(start / FXP_RNG_BLOCK), &st.ra, &st.rb);
     st.finite = _mm512_setzero_pd();
@@ -228,16 +191,8 @@ FXP_AVX512_INLINE void quantize_loop_avx512(const double *x, const fxp_quantize_
         store8_epi32(FXP_AT(out, i, size), type, m, quantize_step8(&st, FXP_AT(x, i, 8), m, 0, mode, type));
     }
 #undef FXP_AT
-    int64_t nan = 0, inf = 0;
-    if (_mm512_cmp_pd_mask(st.finite, st.finite, _CMP_UNORD_Q)) {   /* rare: count NaN and +-inf */
-        for (int64_t j = 0; j < n; ++j) {
-            nan += x[j] != x[j];
-            inf += fabs(x[j]) == INFINITY;
-        }
-    }
+    if (_mm512_cmp_pd_mask(st.finite, st.finite, _CMP_UNORD_Q)) count_nonfinite(x, n, counts);
     counts[0] += _mm512_reduce_add_epi64(st.over);
-    counts[1] += nan;
-    counts[2] += inf;
 }
 
 /* Quantize a chunk under saturate / raise (the wrap path stays in fxp_elementwise_body.h). */
@@ -245,49 +200,11 @@ FXP_AVX512_TARGET
 static void quantize_clamp_avx512(const double *x, const fxp_quantize_t *p, int64_t start, int64_t n,
                                   int64_t counts[3])
 {
-#define FXP_QL_TYPES(MODE) \
-    switch (p->out_type) { \
-    case FXP_I8: quantize_loop_avx512(x, p, MODE, FXP_I8, start, n, counts); break; \
-    case FXP_U8: quantize_loop_avx512(x, p, MODE, FXP_U8, start, n, counts); break; \
-    case FXP_I16: quantize_loop_avx512(x, p, MODE, FXP_I16, start, n, counts); break; \
-    case FXP_U16: quantize_loop_avx512(x, p, MODE, FXP_U16, start, n, counts); break; \
-    case FXP_I32: quantize_loop_avx512(x, p, MODE, FXP_I32, start, n, counts); break; \
-    default: quantize_loop_avx512(x, p, MODE, FXP_U32, start, n, counts); break; \
-    } break;
-    switch (p->mode) {
-    case FXP_NEAREST_EVEN: FXP_QL_TYPES(FXP_NEAREST_EVEN)
-    case FXP_NEAREST_AWAY: FXP_QL_TYPES(FXP_NEAREST_AWAY)
-    case FXP_FLOOR: FXP_QL_TYPES(FXP_FLOOR)
-    case FXP_TOWARD_ZERO: FXP_QL_TYPES(FXP_TOWARD_ZERO)
-    default: FXP_QL_TYPES(FXP_STOCHASTIC)
-    }
-#undef FXP_QL_TYPES
+    FXP_QUANTIZE_SPECIALISED(quantize_loop_avx512, x, p, start, n, counts);
 }
 
-/* ---- add / subtract / multiply of 8- and 16-bit operands in 16 int32 lanes ----
- * When both operands are int8, uint8 or int16 and the exact result fits int32 (products
- * without shifts: |a*b| <= 2**30; sums of aligned operands each within 2**29), or the op is a
- * requantizing copy of an int8, uint8, int16 or int32 operand that int32 holds, the whole
- * pipeline (widen, op, round by 0 <= s <= 31, narrow, store) runs in registers, 16 elements
- * per step, with the rounding of fxp_shr_round_i64_near done in 32 bits (exact here: the
- * remainder plus the rounding increment stays below 2**32 as an unsigned sum). */
-
-/* whether int_op32_avx512 handles op p */
-static int int_op32_fits(const fxp_int_op_t *p)
-{
-    if (p->s < 0 || p->s > 31 || p->out_type > FXP_I32) return 0;
-    if (p->op == FXP_OP_COPY)
-        return p->a_type == FXP_I32 ? p->a_shift == 0 : p->a_type <= FXP_I16 && type_bits(p->a_type) + p->a_shift <= 31;
-    if (p->a_type > FXP_I16 || p->b_type > FXP_I16) return 0;
-    if (p->op == FXP_OP_MUL) return p->a_shift == 0 && p->b_shift == 0;
-    return type_bits(p->a_type) + p->a_shift <= 29 && type_bits(p->b_type) + p->b_shift <= 29;
-}
-
-/* bytes per element of a storage type */
-FXP_AVX512_INLINE size_t type_bytes(int type)
-{
-    return type <= FXP_U8 ? 1 : type <= FXP_U16 ? 2 : type <= FXP_U32 ? 4 : 8;
-}
+/* ---- add / subtract / multiply of 8- and 16-bit operands in 16 int32 lanes (see
+ * fxp_elementwise_simd.h), 16 elements per step ---- */
 
 /* 16 operand elements from i (lanes m; all 16 when `full`) as int32, shifted left; stride 0
  * gives the broadcast */
@@ -318,59 +235,24 @@ FXP_AVX512_INLINE void store16_mask_epi32(void *out, int type, __mmask16 m, __m5
     }
 }
 
-/* the first element of a broadcast operand (any type but int64) */
-static int64_t first_element(const void *src, int type)
-{
-    switch (type) {
-    case FXP_I8: return *(const int8_t *)src;
-    case FXP_U8: return *(const uint8_t *)src;
-    case FXP_I16: return *(const int16_t *)src;
-    case FXP_U16: return *(const uint16_t *)src;
-    default: return *(const int32_t *)src;
-    }
-}
+/* v / 2**s rounded like fxp_shr_round_i64_near in 16 int32 lanes (r: the high 32 bits of the
+ * random words) or 8 int64 lanes (r: the random words) */
+FXP_DEFINE_ROUND_LANES(round16_epi32, FXP_AVX512_INLINE, __m512i, _mm512, si512, epi32, 32)
+FXP_DEFINE_ROUND_LANES(round8_epi64, FXP_AVX512_INLINE, __m512i, _mm512, si512, epi64, 64)
 
-/* round16_epi32 / round8_epi64: v / 2**s rounded like fxp_shr_round_i64_near in 16 int32
- * lanes (1 <= s <= 31; r: the high 32 bits of the random words) or 8 int64 lanes (1 <= s <= 63;
- * r: the random words).  W: the lane type of the intrinsics, BITS its width. */
-#define FXP_DEFINE_ROUND_LANES(NAME, W, BITS)                                                          \
-FXP_AVX512_INLINE __m512i NAME(__m512i v, int s, int mode, __m512i r)                                  \
-{                                                                                                      \
-    const __m128i cs = _mm_cvtsi32_si128(s);                                                           \
-    const __m512i q = _mm512_sra_##W(v, cs);                                                           \
-    const __m512i rem = _mm512_and_si512(v, _mm512_set1_##W((int##BITS##_t)((UINT##BITS##_C(1) << s) - 1))); \
-    const __m512i half_1 = _mm512_set1_##W((int##BITS##_t)((UINT##BITS##_C(1) << (s - 1)) - 1));      \
-    const __m512i one = _mm512_set1_##W(1);                                                            \
-    __m512i add;   /* rem + add carries into bit s exactly when the result rounds up */                \
-    switch (mode) {                                                                                    \
-    case FXP_NEAREST_EVEN: add = _mm512_add_##W(half_1, _mm512_and_si512(q, one)); break;              \
-    case FXP_NEAREST_AWAY:                                                                             \
-        add = _mm512_add_##W(half_1, _mm512_srli_##W(_mm512_xor_si512(q, _mm512_set1_##W(-1)), BITS - 1)); \
-        break;                                                                                         \
-    case FXP_FLOOR: return q;                                                                          \
-    case FXP_TOWARD_ZERO:                                                                              \
-        return _mm512_add_##W(q, _mm512_and_si512(_mm512_min_epu##BITS(rem, one), _mm512_srli_##W(q, BITS - 1))); \
-    default: add = _mm512_srl_##W(r, _mm_cvtsi32_si128(BITS - s)); break;                              \
-    }                                                                                                  \
-    return _mm512_add_##W(q, _mm512_srl_##W(_mm512_add_##W(rem, add), cs));   /* no carry out */      \
-}
-FXP_DEFINE_ROUND_LANES(round16_epi32, epi32, 32)
-FXP_DEFINE_ROUND_LANES(round8_epi64, epi64, 64)
-#undef FXP_DEFINE_ROUND_LANES
-
-/* The state of int_op32_loop (its steps inline, so it lives in registers). */
+/* The state of int_op32_loop_avx512 (its steps inline, so it lives in registers). */
 typedef struct {
     __m512i ra, rb;          /* xoroshiro128+ states of the 8 lane streams (stochastic) */
     __m512i ba, bb;          /* the broadcast operands (stride 0) */
     __m512i lo, hi;
     __m512i over;            /* out-of-range count per lane */
     int64_t as, bs;          /* the chunk's first element of a and b */
-} int_op32_state;
+} int_op32_state_avx512;
 
 /* One 16-lane step at chunk element i (lanes m; all 16 when `full`): load, op, round, narrow;
  * returns the int32 lanes to store. */
-FXP_AVX512_INLINE __m512i int_op32_step(const fxp_int_op_t *p, int mode, int_op32_state *st, int64_t i,
-                                        __mmask16 m, int full)
+FXP_AVX512_INLINE __m512i int_op32_step(const fxp_int_op_t *p, int mode, int_op32_state_avx512 *st,
+                                        int64_t i, __mmask16 m, int full)
 {
     const __m512i a = load16_epi32(p->a, p->a_type, p->a_stride, st->as + i, m, full, st->ba, p->a_shift);
     __m512i v = a;
@@ -404,8 +286,8 @@ FXP_AVX512_INLINE __m512i int_op32_step(const fxp_int_op_t *p, int mode, int_op3
 /* The loop of op q (a copy: stores through char * could alias *p and reload its fields in
  * every step).  mode, op, the types and the strides are compile-time constants in
  * int_op32_avx512's specialised calls, whose branches on them then leave the loop. */
-FXP_AVX512_INLINE int64_t int_op32_loop(fxp_int_op_t q, int mode, int op, int a_type, int b_type, int out_type,
-                                        int64_t a_stride, int64_t b_stride, int64_t start, int64_t n)
+FXP_AVX512_INLINE int64_t int_op32_loop_avx512(fxp_int_op_t q, int mode, int op, int a_type, int b_type,
+                                               int out_type, int64_t a_stride, int64_t b_stride, int64_t start, int64_t n)
 {
     q.op = op;
     q.a_type = a_type;
@@ -414,7 +296,7 @@ FXP_AVX512_INLINE int64_t int_op32_loop(fxp_int_op_t q, int mode, int op, int a_
     q.a_stride = a_stride;
     q.b_stride = b_stride;
     const fxp_int_op_t *p = &q;
-    int_op32_state st;
+    int_op32_state_avx512 st;
     st.ra = st.rb = st.over = _mm512_setzero_si512();
     if (mode == FXP_STOCHASTIC) block_seed_avx512(p->key, (uint64_t)(start / FXP_RNG_BLOCK), &st.ra, &st.rb);
     st.ba = _mm512_set1_epi32((int32_t)((uint32_t)first_element(p->a, p->a_type) << p->a_shift));
@@ -423,12 +305,12 @@ FXP_AVX512_INLINE int64_t int_op32_loop(fxp_int_op_t q, int mode, int op, int a_
     st.hi = _mm512_set1_epi32((int32_t)p->hi);
     st.as = p->a_stride ? start : 0;
     st.bs = p->b_stride ? start : 0;
-    const size_t size = type_bytes(p->out_type);
+    const size_t size = storage_size(p->out_type);
     char *out = (char *)p->out + start * (int64_t)size;
     /* a short first step aligns the loads of a (or of b when a is broadcast), as in
      * quantize_loop_avx512; not for stochastic, whose lanes are tied to positions % 8 */
     const int lead = p->a_stride ? p->a_type : p->b_type;
-    const size_t lead_size = type_bytes(lead);
+    const size_t lead_size = storage_size(lead);
     const char *lead_at = p->a_stride ? (const char *)p->a + st.as * lead_size : (const char *)p->b + st.bs * lead_size;
     const uintptr_t load_bytes = 16 * lead_size;
     const int64_t head = (int64_t)((load_bytes - ((uintptr_t)lead_at & (load_bytes - 1))) & (load_bytes - 1)) / (int64_t)lead_size;
@@ -438,11 +320,11 @@ FXP_AVX512_INLINE int64_t int_op32_loop(fxp_int_op_t q, int mode, int op, int a_
         const __mmask16 m = (__mmask16)((1u << i) - 1);
         store16_mask_epi32(out, p->out_type, m, int_op32_step(p, mode, &st, 0, m, 0));
     }
-    const char *a_at = (const char *)p->a + st.as * (int64_t)type_bytes(p->a_type);
-    const char *b_at = (const char *)p->b + st.bs * (int64_t)type_bytes(p->b_type);
+    const char *a_at = (const char *)p->a + st.as * (int64_t)storage_size(p->a_type);
+    const char *b_at = (const char *)p->b + st.bs * (int64_t)storage_size(p->b_type);
     for (; i + 16 <= n; i += 16) {
-        if (p->a_stride) prefetch_ahead(a_at + i * (int64_t)type_bytes(p->a_type));
-        if (p->b_stride && p->op != FXP_OP_COPY) prefetch_ahead(b_at + i * (int64_t)type_bytes(p->b_type));
+        if (p->a_stride) prefetch_ahead(a_at + i * (int64_t)storage_size(p->a_type));
+        if (p->b_stride && p->op != FXP_OP_COPY) prefetch_ahead(b_at + i * (int64_t)storage_size(p->b_type));
         store16_epi32(out + i * (int64_t)size, p->out_type, int_op32_step(p, mode, &st, i, 0xFFFF, 1));
     }
     if (i < n) {
@@ -452,42 +334,13 @@ FXP_AVX512_INLINE int64_t int_op32_loop(fxp_int_op_t q, int mode, int op, int a_
     return _mm512_reduce_add_epi32(st.over);
 }
 
-/* CALL(MODE) with MODE the compile-time constant equal to `mode` (-1: no rounding) */
-#define FXP_SWITCH_MODE(mode, CALL)                                   \
-    switch (mode) {                                                   \
-    case -1: CALL(-1)                                                 \
-    case FXP_NEAREST_EVEN: CALL(FXP_NEAREST_EVEN)                     \
-    case FXP_NEAREST_AWAY: CALL(FXP_NEAREST_AWAY)                     \
-    case FXP_FLOOR: CALL(FXP_FLOOR)                                   \
-    case FXP_TOWARD_ZERO: CALL(FXP_TOWARD_ZERO)                       \
-    default: CALL(FXP_STOCHASTIC)                                     \
-    }
-
-/* int_op32_loop for each mode (-1: no rounding, s == 0) */
-FXP_AVX512_INLINE int64_t int_op32_modes(const fxp_int_op_t *p, int op, int a_type, int b_type, int out_type,
-                                         int64_t a_stride, int64_t b_stride, int64_t start, int64_t n)
-{
-#define FXP_LOOP(MODE) return int_op32_loop(*p, MODE, op, a_type, b_type, out_type, a_stride, b_stride, start, n);
-    FXP_SWITCH_MODE(p->s == 0 ? -1 : p->mode, FXP_LOOP)
-#undef FXP_LOOP
-}
-
-/* int_op_chunk for the ops int_op32_fits accepts.  Contiguous int16 operands into int16 get
- * loops of their own for each op, and so do int32 values requantized into int16 (a GEMM's
- * accumulators); the other cases share one loop per mode. */
+/* int_op_chunk for the ops int_op32_fits accepts */
 FXP_AVX512_TARGET
 static int64_t int_op32_avx512(const fxp_int_op_t *p, int64_t start, int64_t n)
 {
-    if (p->op == FXP_OP_COPY && p->a_type == FXP_I32 && p->out_type == FXP_I16 && p->a_stride)
-        return int_op32_modes(p, FXP_OP_COPY, FXP_I32, FXP_I32, FXP_I16, 1, 1, start, n);
-    if (p->a_type == FXP_I16 && p->b_type == FXP_I16 && p->out_type == FXP_I16 && p->a_stride && p->b_stride) {
-        switch (p->op) {
-        case FXP_OP_ADD: return int_op32_modes(p, FXP_OP_ADD, FXP_I16, FXP_I16, FXP_I16, 1, 1, start, n);
-        case FXP_OP_SUB: return int_op32_modes(p, FXP_OP_SUB, FXP_I16, FXP_I16, FXP_I16, 1, 1, start, n);
-        default: return int_op32_modes(p, FXP_OP_MUL, FXP_I16, FXP_I16, FXP_I16, 1, 1, start, n);
-        }
-    }
-    return int_op32_modes(p, p->op, p->a_type, p->b_type, p->out_type, p->a_stride, p->b_stride, start, n);
+#define FXP_INT_OP32_LOOP int_op32_loop_avx512
+    FXP_INT_OP32_SPECIALISED(p, start, n);
+#undef FXP_INT_OP32_LOOP
 }
 
 /* ---- products of two factors that fit int32 in 8 int64 lanes ----
@@ -510,7 +363,7 @@ FXP_AVX512_INLINE __m512i load8_epi64(const void *src, int type, int64_t stride,
                                       __mmask8 m, int full, __m512i bcast)
 {
     if (stride == 0) return bcast;
-    const char *at = (const char *)src + i * (type <= FXP_U8 ? 1 : type <= FXP_U16 ? 2 : 4);
+    const char *at = (const char *)src + i * (int64_t)storage_size(type);
     switch (type) {
     case FXP_I8: return _mm512_cvtepi8_epi64(full ? _mm_loadl_epi64((const __m128i *)at) : _mm_maskz_loadu_epi8(m, at));
     case FXP_U8: return _mm512_cvtepu8_epi64(full ? _mm_loadl_epi64((const __m128i *)at) : _mm_maskz_loadu_epi8(m, at));
@@ -554,7 +407,7 @@ FXP_AVX512_INLINE int64_t int_op64_loop(fxp_int_op_t q, int mode, int a_type, in
     const __m512i one = _mm512_set1_epi64(1);
     const int wrap = q.ovf == FXP_WRAP, signed_out = q.lo < 0;
     const __m128i wrap_shift = _mm_cvtsi32_si128(64 - q.w);
-    char *out = (char *)q.out + start * (int64_t)(out_type <= FXP_U8 ? 1 : out_type <= FXP_U16 ? 2 : 4);
+    char *out = (char *)q.out + start * (int64_t)storage_size(out_type);
     const int64_t as = q.a_stride ? start : 0, bs = b_stride ? start : 0;
     __m512i over = _mm512_setzero_si512();
     for (int64_t i = 0; i < n; i += 8) {
@@ -596,4 +449,3 @@ static int64_t int_op64_avx512(const fxp_int_op_t *p, int64_t start, int64_t n)
     FXP_SWITCH_MODE(mode, FXP_LOOP)
 #undef FXP_LOOP
 }
-#undef FXP_SWITCH_MODE
