@@ -233,6 +233,7 @@ static void quantize_clamp_avx2(const double *x, const fxp_quantize_t *p, int64_
 /* v / 2**s rounded like fxp_shr_round_i64_near in 8 int32 lanes (r: the high 32 bits of the
  * random words) */
 FXP_DEFINE_ROUND_LANES(round8_epi32, FXP_AVX2_INLINE, __m256i, _mm256, si256, epi32, 32)
+FXP_DEFINE_NARROW_LANES(narrow8_epi32, FXP_AVX2_INLINE, __m256i, _mm256)
 
 /* 8 operand elements at src (int8, uint8, int16 or int32) as int32, shifted left; stride 0
  * gives the broadcast */
@@ -270,14 +271,7 @@ FXP_AVX2_INLINE __m256i int_op32_step8(const fxp_int_op_t *p, int mode, int_op32
                                                                                   : _mm256_mullo_epi32(av, bv);
     }
     if (mode >= 0) v = round8_epi32(v, p->s, mode, r);
-    __m256i c;
-    if (p->ovf == FXP_WRAP) {
-        const __m128i wrap_shift = _mm_cvtsi32_si128(32 - p->w);
-        const __m256i up = _mm256_sll_epi32(v, wrap_shift);
-        c = p->lo < 0 ? _mm256_sra_epi32(up, wrap_shift) : _mm256_srl_epi32(up, wrap_shift);
-    } else {
-        c = _mm256_min_epi32(_mm256_max_epi32(v, st->lo), st->hi);
-    }
+    const __m256i c = narrow8_epi32(v, p, st->lo, st->hi);
     const __m256i same = _mm256_cmpeq_epi32(c, v);
     st->same = _mm256_sub_epi32(st->same, full ? same : _mm256_and_si256(same, valid));
     return c;
@@ -318,13 +312,8 @@ FXP_AVX2_INLINE void int_op32_step16(const fxp_int_op_t *p, int mode, int_op32_s
 FXP_AVX2_INLINE int64_t int_op32_loop_avx2(fxp_int_op_t q, int mode, int op, int a_type, int b_type, int out_type,
                                            int64_t a_stride, int64_t b_stride, int64_t start, int64_t n)
 {
-    q.op = op;
-    q.a_type = a_type;
-    q.b_type = b_type;
-    q.out_type = out_type;
-    q.a_stride = a_stride;
-    q.b_stride = b_stride;
-    const fxp_int_op_t *p = &q;
+    const fxp_int_op_t fixed = int_op_fixed(q, op, a_type, b_type, out_type, a_stride, b_stride);
+    const fxp_int_op_t *p = &fixed;
     int_op32_state_avx2 st;
     if (mode == FXP_STOCHASTIC) block_seed_avx2(p->key, (uint64_t)(start / FXP_RNG_BLOCK), &st.rng);
     st.ba = _mm256_set1_epi32((int32_t)((uint32_t)first_element(p->a, a_type) << p->a_shift));

@@ -238,6 +238,7 @@ FXP_AVX512_INLINE void store16_mask_epi32(void *out, int type, __mmask16 m, __m5
 /* v / 2**s rounded like fxp_shr_round_i64_near in 16 int32 lanes (r: the high 32 bits of the
  * random words) or 8 int64 lanes (r: the random words) */
 FXP_DEFINE_ROUND_LANES(round16_epi32, FXP_AVX512_INLINE, __m512i, _mm512, si512, epi32, 32)
+FXP_DEFINE_NARROW_LANES(narrow16_epi32, FXP_AVX512_INLINE, __m512i, _mm512)
 FXP_DEFINE_ROUND_LANES(round8_epi64, FXP_AVX512_INLINE, __m512i, _mm512, si512, epi64, 64)
 
 /* The state of int_op32_loop_avx512 (its steps inline, so it lives in registers). */
@@ -270,14 +271,7 @@ FXP_AVX512_INLINE __m512i int_op32_step(const fxp_int_op_t *p, int mode, int_op3
         }
         v = round16_epi32(v, p->s, mode, rw);
     }
-    __m512i c;
-    if (p->ovf == FXP_WRAP) {
-        const __m128i wrap_shift = _mm_cvtsi32_si128(32 - p->w);
-        const __m512i up = _mm512_sll_epi32(v, wrap_shift);
-        c = p->lo < 0 ? _mm512_sra_epi32(up, wrap_shift) : _mm512_srl_epi32(up, wrap_shift);
-    } else {
-        c = _mm512_min_epi32(_mm512_max_epi32(v, st->lo), st->hi);
-    }
+    const __m512i c = narrow16_epi32(v, p, st->lo, st->hi);
     const __mmask16 changed = full ? _mm512_cmpneq_epi32_mask(c, v) : _mm512_mask_cmpneq_epi32_mask(m, c, v);
     st->over = _mm512_mask_add_epi32(st->over, changed, st->over, _mm512_set1_epi32(1));
     return c;
@@ -289,13 +283,8 @@ FXP_AVX512_INLINE __m512i int_op32_step(const fxp_int_op_t *p, int mode, int_op3
 FXP_AVX512_INLINE int64_t int_op32_loop_avx512(fxp_int_op_t q, int mode, int op, int a_type, int b_type,
                                                int out_type, int64_t a_stride, int64_t b_stride, int64_t start, int64_t n)
 {
-    q.op = op;
-    q.a_type = a_type;
-    q.b_type = b_type;
-    q.out_type = out_type;
-    q.a_stride = a_stride;
-    q.b_stride = b_stride;
-    const fxp_int_op_t *p = &q;
+    const fxp_int_op_t fixed = int_op_fixed(q, op, a_type, b_type, out_type, a_stride, b_stride);
+    const fxp_int_op_t *p = &fixed;
     int_op32_state_avx512 st;
     st.ra = st.rb = st.over = _mm512_setzero_si512();
     if (mode == FXP_STOCHASTIC) block_seed_avx512(p->key, (uint64_t)(start / FXP_RNG_BLOCK), &st.ra, &st.rb);

@@ -117,6 +117,20 @@ static int64_t first_element(const void *src, int type)
     }
 }
 
+/* q with the fields an int32-lane loop is specialised on set to the (compile-time constant)
+ * arguments */
+static inline __attribute__((always_inline)) fxp_int_op_t int_op_fixed(fxp_int_op_t q, int op, int a_type, int b_type,
+                                                                     int out_type, int64_t a_stride, int64_t b_stride)
+{
+    q.op = op;
+    q.a_type = a_type;
+    q.b_type = b_type;
+    q.out_type = out_type;
+    q.a_stride = a_stride;
+    q.b_stride = b_stride;
+    return q;
+}
+
 /* CALL(MODE) with MODE the compile-time constant equal to `mode` (-1: no rounding) */
 #define FXP_SWITCH_MODE(mode, CALL)                                   \
     switch (mode) {                                                   \
@@ -181,4 +195,16 @@ ATTR VEC NAME(VEC v, int s, int mode, VEC r)                                    
     default: add = P##_srl_##W(r, _mm_cvtsi32_si128(BITS - s)); break;                                 \
     }                                                                                                  \
     return P##_add_##W(q, P##_srl_##W(P##_add_##W(rem, add), cs));   /* no carry out */                \
+}
+
+/* NAME(v, p, lo, hi): the int32 lanes of v narrowed into op p's output range: wrapped to p->w
+ * bits (two's complement, or unsigned for p->lo >= 0) or clamped to [lo, hi] (p->lo, p->hi
+ * broadcast).  ATTR, VEC, P: as for FXP_DEFINE_ROUND_LANES. */
+#define FXP_DEFINE_NARROW_LANES(NAME, ATTR, VEC, P)                                                    \
+ATTR VEC NAME(VEC v, const fxp_int_op_t *p, VEC lo, VEC hi)                                            \
+{                                                                                                      \
+    if (p->ovf != FXP_WRAP) return P##_min_epi32(P##_max_epi32(v, lo), hi);                            \
+    const __m128i wrap_shift = _mm_cvtsi32_si128(32 - p->w);                                           \
+    const VEC up = P##_sll_epi32(v, wrap_shift);                                                       \
+    return p->lo < 0 ? P##_sra_epi32(up, wrap_shift) : P##_srl_epi32(up, wrap_shift);                  \
 }
