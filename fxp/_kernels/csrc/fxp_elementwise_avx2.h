@@ -54,22 +54,36 @@ FXP_AVX2_INLINE void store16_epi32_avx2(void *out, int type, __m256i v0, __m256i
     _mm_storeu_si128((__m128i *)out, type == FXP_U8 ? _mm_packus_epi16(lo, hi) : _mm_packs_epi16(lo, hi));
 }
 
+/* Store the 8 int32 lanes v0 (elements 0-3), v1 (4-7), within the storage type's range. */
+FXP_AVX2_INLINE void store8_epi32_avx2(void *out, int type, __m128i v0, __m128i v1)
+{
+    switch (type) {
+    case FXP_I8: case FXP_U8: {
+        const __m128i w = _mm_packs_epi32(v0, v1);
+        _mm_storel_epi64((__m128i *)out, type == FXP_U8 ? _mm_packus_epi16(w, w) : _mm_packs_epi16(w, w));
+        break;
+    }
+    case FXP_I16: _mm_storeu_si128((__m128i *)out, _mm_packs_epi32(v0, v1)); break;
+    case FXP_U16: _mm_storeu_si128((__m128i *)out, _mm_packus_epi32(v0, v1)); break;
+    default:
+        _mm_storeu_si128((__m128i *)out, v0);
+        _mm_storeu_si128((__m128i *)out + 1, v1);
+    }
+}
+
 /* ---- quantize ---- */
 
 /* floor(f * 2**64) for doubles 0 <= f < 1 as uint64 lanes plus 2**63, ready for a signed
- * compare (AVX2 has neither a double -> uint64 conversion nor an unsigned compare): the
- * mantissa with its implicit bit, m < 2**53, shifted by the exponent e, f = m * 2**(e - 1075).
- * Shift counts out of [0, 63] give 0, which covers f = 0 and subnormal f. */
+ * compare (AVX2 has neither a double -> uint64 conversion nor an unsigned compare).  With the
+ * biased exponent e <= 1022 and the 53-bit mantissa m (implicit bit included),
+ * f * 2**64 = (m * 2**11) >> (1022 - e), and m * 2**11 is the double's bits shifted left by
+ * 11 with the top bit set.  Shift counts above 63 give 0, which covers f = 0 and subnormal f. */
 FXP_AVX2_INLINE __m256i fraction_u64_biased(__m256d f)
 {
-    const __m256i bits = _mm256_castpd_si256(f);
-    const __m256i m = _mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0x000FFFFFFFFFFFFF)),
-                                      _mm256_set1_epi64x(0x0010000000000000));
-    const __m256i e = _mm256_srli_epi64(bits, 52);
-    const __m256i bias = _mm256_set1_epi64x(1075 - 64);
-    const __m256i F = _mm256_or_si256(_mm256_sllv_epi64(m, _mm256_sub_epi64(e, bias)),
-                                      _mm256_srlv_epi64(m, _mm256_sub_epi64(bias, e)));
-    return _mm256_xor_si256(F, _mm256_set1_epi64x(INT64_MIN));
+    const __m256i bits = _mm256_castpd_si256(f), top = _mm256_set1_epi64x(INT64_MIN);
+    const __m256i m = _mm256_or_si256(_mm256_slli_epi64(bits, 11), top);
+    const __m256i count = _mm256_sub_epi64(_mm256_set1_epi64x(1022), _mm256_srli_epi64(bits, 52));
+    return _mm256_xor_si256(_mm256_srlv_epi64(m, count), top);
 }
 
 /* ceil(v * 2**32) for 0 <= v < 2**32 as uint64 lanes plus 2**63: H = floor(v) and
@@ -164,11 +178,11 @@ FXP_AVX2_INLINE __m128i quantize_step4(quantize_state_avx2 *st, const double *x,
 FXP_AVX2_INLINE void quantize_step16(quantize_state_avx2 *st, const double *x, void *out, int mode, int type,
                                      int fix_underflow)
 {
-    const __m128i v0 = quantize_step4(st, x, 0, mode, type, fix_underflow);
-    const __m128i v1 = quantize_step4(st, x + 4, 1, mode, type, fix_underflow);
-    const __m128i v2 = quantize_step4(st, x + 8, 0, mode, type, fix_underflow);
-    const __m128i v3 = quantize_step4(st, x + 12, 1, mode, type, fix_underflow);
-    store16_epi32_avx2(out, type, _mm256_set_m128i(v1, v0), _mm256_set_m128i(v3, v2));
+    for (int k = 0; k < 2; ++k) {   /* 8 elements each, narrowed and stored at once: fewer live registers */
+        const __m128i v0 = quantize_step4(st, x + 8 * k, 0, mode, type, fix_underflow);
+        const __m128i v1 = quantize_step4(st, x + 8 * k + 4, 1, mode, type, fix_underflow);
+        store8_epi32_avx2((char *)out + 8 * k * storage_size(type), type, v0, v1);
+    }
 }
 
 /* The steps over x[0..n), stored at out; the last < 16 elements go through zero-padded copies
