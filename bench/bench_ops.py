@@ -17,6 +17,8 @@ A = fxp.asarray(_RNG.uniform(-4, 4, N), FMT)
 B = fxp.asarray(_RNG.uniform(-4, 4, N), FMT)
 XA, XB = A.to_float(), B.to_float()
 M, XM = A.reshape(1000, 1000), XA.reshape(1000, 1000)
+P = A * B   # s32.24: int32 raws, like a GEMM's accumulators
+XP = P.to_float()
 
 CASES = {   # name: (fxp, numpy float64)
     "a + b (exact)": (lambda: A + B, lambda: XA + XB),
@@ -32,6 +34,7 @@ CASES = {   # name: (fxp, numpy float64)
     "a.max(axis=1)": (lambda: M.max(axis=1), lambda: XM.max(axis=1)),
     "a.astype(s8.4)": (lambda: A.astype("s8.4"), lambda: np.clip(np.rint(XA * 16), -128, 127) / 16),
     "a.astype(s32.20)": (lambda: A.astype("s32.20"), lambda: XA.copy()),
+    "s32.24 -> s16.12": (lambda: P.astype(FMT), lambda: np.clip(np.rint(XP * 4096), -32768, 32767) / 4096),
     "np.asarray(a)": (lambda: np.asarray(A), lambda: XA.copy()),
     "a[::2] + b[::2]": (lambda: A[::2] + B[::2], lambda: XA[::2] + XB[::2]),
 }
