@@ -242,26 +242,38 @@ def test_nan_and_inf_counts_agree_across_simd_levels():
 
 @pytest.mark.parametrize("offset", range(0, 40, 3))
 def test_unaligned_starts_agree_across_simd_levels(offset):
-    """The AVX-512 loops align their loads with a short first step; every start offset agrees."""
+    """The AVX-512 loops align their loads with a short first step; at every start offset every
+    SIMD level equals the reference (and so the other levels)."""
     x = RNG.uniform(-10, 10, 3000)[offset:]
     a16 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s16.12")[offset:]
     b8 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s8.4")[offset:]
     c16 = fxp.asarray(RNG.uniform(-8, 8, 3000), "s16.12")[offset:]
     p32 = fxp.from_raw(RNG.integers(-2**31, 2**31, 3000).astype(np.int32), "s32.24")[offset:]
+    key = fxp.random.Xorshift(4).random_raw()   # what rng=4 draws
+    cases = []   # (run at the current level, reference raws)
+    for rounding in ROUNDINGS:
+        cases.append((lambda r=rounding: fxp.asarray(x, "s16.12", r, rng=4),
+                      ref.quantize(x, Format(16, 12), rounding, "saturate", key)[0]))
+        for op in ("add", "multiply"):
+            for u, v, fo, ovf in ((a16, b8, "s16.10", "saturate"), (b8, a16[:1], "s8.2", "wrap"),
+                                  (a16, c16, "s16.12", "saturate")):   # the last: int16 loops
+                fo = Format.parse(fo)
+                cases.append((lambda op=op, u=u, v=v, fo=fo, ovf=ovf, r=rounding:
+                              getattr(fxp, op)(u, v, out_format=fo, rounding=r, overflow=ovf, rng=4),
+                              getattr(ref, op)(u.raw.astype(object), u.fmt.frac_bits, v.raw.astype(object),
+                                               v.fmt.frac_bits, fo, rounding, ovf, key)[0]))
+        for src, fo, ovf in ((p32, "s16.8", "saturate"), (p32, "s8.2", "wrap"),   # int32 -> int16 / int8
+                             (a16, "s32.20", "saturate")):                          # widening copy
+            fo = Format.parse(fo)
+            cases.append((lambda src=src, fo=fo, ovf=ovf, r=rounding: src.astype(fo, r, ovf, rng=4),
+                          ref.requantize(src.raw.astype(object), src.fmt.frac_bits, fo, rounding, ovf, key)[0]))
     results = []
     for lvl in SIMD_LEVELS:
         _elementwise.simd_level(lvl)
-        got = []
-        for rounding in ROUNDINGS:
-            got.append(fxp.asarray(x, "s16.12", rounding, rng=4).raw)
-            for op in (fxp.add, fxp.multiply):
-                got.append(op(a16, b8, out_format="s16.10", rounding=rounding, rng=4).raw)
-                got.append(op(b8, a16[:1], out_format="s8.2", rounding=rounding, overflow="wrap", rng=4).raw)
-                got.append(op(a16, c16, out_format="s16.12", rounding=rounding, rng=4).raw)   # int16 loops
-            got.append(p32.astype("s16.8", rounding, rng=4).raw)   # int32 -> int16
-            got.append(p32.astype("s8.2", rounding, "wrap", rng=4).raw)
-            got.append(a16.astype("s32.20").raw)   # widening copy
+        got = [run().raw for run, _ in cases]
         results.append(got)
+        for g, (_, expected) in zip(got, cases):
+            np.testing.assert_array_equal(g, np.asarray(expected).reshape(g.shape), err_msg=f"simd{lvl}")
     _elementwise.simd_level(-1)
     for other in results[1:]:
         for expected, got in zip(results[0], other):
