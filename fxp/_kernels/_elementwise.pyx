@@ -47,9 +47,6 @@ cdef extern from "fxp_elementwise.h" nogil:
     void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t counts[3])
     int fxp_simd_level(int want)
 
-TYPE_CODES = {np.dtype(np.int8): 0, np.dtype(np.uint8): 1, np.dtype(np.int16): 2,
-              np.dtype(np.uint16): 3, np.dtype(np.int32): 4, np.dtype(np.uint32): 5,
-              np.dtype(np.int64): 6}
 OPS = {"copy": 0, "add": 1, "subtract": 2, "multiply": 3}
 
 
@@ -73,6 +70,11 @@ cdef int type_code(cnp.ndarray arr):
     if size == 4:
         return 5 if unsigned else 4
     return 6 if size == 8 and not unsigned else -1
+
+
+# the kernel dtypes and their codes (csrc/fxp_elementwise.h), for Python callers
+TYPE_CODES = {np.dtype(t): type_code(np.empty(0, t))
+              for t in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64)}
 
 
 cdef int operand_code(cnp.ndarray arr, int64_t n, name) except -1:
