@@ -7,9 +7,13 @@
 static inline size_t storage_size(int type) { return type <= FXP_U8 ? 1 : type <= FXP_U16 ? 2 : 4; }
 
 /* How far ahead of the loads the streaming loops prefetch.  The hardware prefetcher alone
- * leaves a single core well short of its bandwidth on arrays of a few MB (1e6 float64
- * quantized: about 1.1 vs 1.45 Gelem/s median with this distance; 1 KB or 16 KB are slower). */
+ * leaves a single core well short of its bandwidth on arrays of a few MB.  To compare
+ * distances, build bench/elementwise_loop.c with -DFXP_PREFETCH_BYTES=<bytes> (0: the line
+ * being loaded, i.e. no prefetch ahead) and run it on 1e6 elements; docs/bench-core.md has
+ * the figures. */
+#ifndef FXP_PREFETCH_BYTES
 #define FXP_PREFETCH_BYTES 4096
+#endif
 static inline __attribute__((always_inline)) void prefetch_ahead(const void *at)
 {
     _mm_prefetch((const char *)at + FXP_PREFETCH_BYTES, _MM_HINT_T0);
