@@ -10,12 +10,12 @@ import fxp
 from fxp import _gemm as gemm_module
 from fxp import _reference
 from fxp._gemm import accumulate_raw, gemm_raw
-from fxp._kernels import _gemm as _kgemm
 from fxp._reference_gemm import accumulate_reference
 from fxp.random import Xorshift, draw_key
+from simd import GEMM_ISAS
 
 DTYPES = [np.int8, np.uint8, np.int16, np.uint16, np.int32]
-ISAS = list(range(_kgemm.best_isa() + 1))
+ISAS = GEMM_ISAS
 ROUNDINGS = ["nearest_even", "nearest_away", "floor", "toward_zero", "stochastic"]
 RUY_SIZES = list(range(1, 11)) + [15, 16, 17, 31, 32, 33, 63, 64, 65]
 
@@ -122,7 +122,7 @@ def test_checkpoint_fallback_mixed_tiles():
     assert path == "blis16" and 0 < hits < a.shape[0] * b.shape[1]
 
 
-VNNI = _kgemm.best_isa() >= 3
+VNNI = 3 in GEMM_ISAS
 BYTE_SHAPES = list(itertools.product([1, 5, 17, 31, 33, 63, 65], [1, 3, 31, 65], [1, 16, 32, 33, 63]))
 
 

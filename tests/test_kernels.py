@@ -6,23 +6,15 @@ import fxp
 from fxp import Format
 from fxp import _context, _reference as ref
 from fxp._kernels import _elementwise
+from simd import SIMD_LEVELS
 
 ROUNDINGS = ref.ROUNDINGS
 OVERFLOWS = ref.OVERFLOWS
 FORMATS = [Format(16, 12), Format(8, 8, False), Format(8, -3), Format(32, 40), Format(32, 0, False),
            Format(1, 0), Format(24, 64), Format(12, -10, False), Format(17, 5), Format(9, 3, False),
            Format(32, 20)]   # s16.12 -> s32.20: a widening copy in int32 lanes
-SIMD_LEVELS = sorted({_elementwise.simd_level(lvl) for lvl in (0, 1, 2)})
-_elementwise.simd_level(-1)
 RNG = np.random.default_rng(7)
 KEY = 0x5EED
-
-
-@pytest.fixture(params=SIMD_LEVELS, ids=lambda lvl: f"simd{lvl}")
-def simd(request):
-    _elementwise.simd_level(request.param)
-    yield request.param
-    _elementwise.simd_level(-1)
 
 
 def _floats_for(fmt, n=300):

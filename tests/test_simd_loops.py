@@ -9,12 +9,10 @@ from hypothesis import given, strategies as st
 
 import fxp
 from fxp import Format, _reference as ref
-from fxp._kernels import _elementwise
+from simd import SIMD_LEVELS, at_levels
 from strategies import float_arrays, formats, raw_arrays
 
 ROUNDINGS = ref.ROUNDINGS
-SIMD_LEVELS = sorted({_elementwise.simd_level(lvl) for lvl in (0, 1, 2)})
-_elementwise.simd_level(-1)
 RNG = np.random.default_rng(11)
 SEED = 21
 KEY = fxp.random.Xorshift(SEED).random_raw()
@@ -22,18 +20,6 @@ KEY = fxp.random.Xorshift(SEED).random_raw()
 STORAGE = [Format(8, 4), Format(8, -3, False), Format(16, 12), Format(16, 0, False), Format(32, -5),
            Format(32, 20, False)]
 TAIL_LENGTHS = list(range(32)) + [1024 + 17]   # every tail; a whole chunk and a tail
-
-
-def _at_levels(func, levels=SIMD_LEVELS):
-    """[func() at each SIMD level of ``levels``]."""
-    results = []
-    for lvl in levels:
-        _elementwise.simd_level(lvl)
-        try:
-            results.append(func())
-        finally:
-            _elementwise.simd_level(-1)
-    return results
 
 
 def _pool(fmt, n=1100):
@@ -61,7 +47,7 @@ def test_quantize_tails_offsets_and_storage_types(fmt):
                     with fxp.count_overflows() as counts:
                         got = fxp.asarray(x, fmt, rounding, "saturate", rng=SEED)
                     return got.raw, counts.total
-                for lvl, (got, total) in zip(SIMD_LEVELS, _at_levels(run)):
+                for lvl, (got, total) in zip(SIMD_LEVELS, at_levels(run)):
                     msg = f"{fmt} {rounding} n={length} offset={offset} simd{lvl}"
                     np.testing.assert_array_equal(got, expected, err_msg=msg)
                     assert total == n_over, msg
@@ -88,7 +74,7 @@ def _check_binary(a, fa, b, fb, fo, msg):
                     with fxp.count_overflows() as counts:
                         got = getattr(fxp, op)(A, B, out_format=fo, rounding=rounding, overflow=overflow, rng=SEED)
                     return got.raw, counts.total
-                for lvl, (got, total) in zip(SIMD_LEVELS, _at_levels(run)):
+                for lvl, (got, total) in zip(SIMD_LEVELS, at_levels(run)):
                     where = f"{op} {rounding} {overflow} {msg} simd{lvl}"
                     np.testing.assert_array_equal(got, expected, err_msg=where)
                     assert total == n_over, where
@@ -128,7 +114,7 @@ def test_stochastic_carry_boundary_is_exact():
         chosen[i] = up
     assert len(chosen) > 20
     fmt = Format(16, 0)
-    for lvl, got in zip(SIMD_LEVELS, _at_levels(lambda: fxp.asarray(x, fmt, "stochastic", rng=SEED).raw)):
+    for lvl, got in zip(SIMD_LEVELS, at_levels(lambda: fxp.asarray(x, fmt, "stochastic", rng=SEED).raw)):
         for i, up in chosen.items():
             expected = ref.round_rational(Fraction(x[i]), "stochastic", words[i])
             assert expected == np.floor(x[i]) + up
@@ -140,7 +126,7 @@ def test_stochastic_carry_boundary_is_exact():
 @given(data=st.data(), fmt=formats(), rounding=st.sampled_from(ROUNDINGS), seed=st.integers(0, 2**64 - 1))
 def test_quantize_small_arrays_equal_reference(level, data, fmt, rounding, seed):
     x = data.draw(float_arrays(fmt))
-    got, = _at_levels(lambda: fxp.asarray(x, fmt, rounding, "saturate", rng=seed).raw, [level])
+    got, = at_levels(lambda: fxp.asarray(x, fmt, rounding, "saturate", rng=seed).raw, [level])
     expected, _ = ref.quantize(x, fmt, rounding, "saturate", fxp.random.Xorshift(seed).random_raw())
     np.testing.assert_array_equal(got, expected)
 
@@ -152,7 +138,7 @@ def test_quantize_small_arrays_equal_reference(level, data, fmt, rounding, seed)
 def test_binary_small_arrays_equal_reference(level, data, fa, fb, fo, op, rounding, overflow):
     a = data.draw(raw_arrays(fa))
     b = data.draw(raw_arrays(fb, shape=a.shape[-1:] if a.ndim else ()))
-    got, = _at_levels(lambda: getattr(fxp, op)(fxp.from_raw(a, fa), fxp.from_raw(b, fb), out_format=fo,
+    got, = at_levels(lambda: getattr(fxp, op)(fxp.from_raw(a, fa), fxp.from_raw(b, fb), out_format=fo,
                                                rounding=rounding, overflow=overflow, rng=1).raw, [level])
     expected, _ = getattr(ref, op)(a.astype(object), fa.frac_bits, b.astype(object), fb.frac_bits,
                                    fo, rounding, overflow, fxp.random.Xorshift(1).random_raw())

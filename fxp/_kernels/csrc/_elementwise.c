@@ -5,6 +5,7 @@
 #include "fxp_rng.h"
 #include "fxp_round.h"
 #include "fxp_elementwise.h"
+#include "fxp_simd_env.h"
 
 /* magnitude bound of a storage type: |x| <= 2**bits (x >= -2**bits, x < 2**bits) */
 static int type_bits(int type)
@@ -116,6 +117,7 @@ static int cpu_level(void)
 int fxp_simd_level(int want)
 {
     const int best = cpu_level();
+    if (want < 0) want = fxp_simd_level_from_env();
     g_level = (want < 0 || want > best) ? best : want;
     return g_level;
 }

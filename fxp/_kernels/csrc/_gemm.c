@@ -40,6 +40,7 @@
  * (implementation-defined in C, arithmetic on every compiler we build with).
  */
 #include "_gemm.h"
+#include "fxp_simd_env.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -1305,7 +1306,10 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
 int64_t fxp_gemm(fxp_gemm_args *g)
 {
     const int best = fxp_gemm_best_isa();
-    const int isa = (g->isa < 0 || g->isa > best) ? best : g->isa;
+    /* FXP_SIMD_LEVEL 2 (AVX-512) admits VNNI, the GEMM's level 3 */
+    const int env = fxp_simd_level_from_env();
+    const int want = g->isa >= 0 ? g->isa : env >= 2 ? 3 : env;
+    const int isa = (want < 0 || want > best) ? best : want;
     int nt = g->n_threads < 1 ? 1 : g->n_threads;
     const ptrdiff_t m = g->m, n = g->n;
     int64_t total = 0;

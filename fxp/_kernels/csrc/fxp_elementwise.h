@@ -50,7 +50,8 @@ typedef struct {
 void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over);
 void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t counts[3]);
 /* SIMD level: 0 portable, 1 AVX2 (x86-64-v3), 2 AVX-512 (x86-64-v4).  `want` < 0 selects the
- * best the CPU supports; returns the level in use (never above what the CPU supports). */
+ * level FXP_SIMD_LEVEL asks for, or without it the best the CPU supports; returns the level in
+ * use (never above what the CPU supports). */
 int fxp_simd_level(int want);
 
 #endif

@@ -150,7 +150,7 @@ static inline __attribute__((always_inline)) fxp_int_op_t int_op_fixed(fxp_int_o
  * b_type, out_type, a_stride, b_stride, start, n) (the includer defines FXP_INT_OP32_LOOP) with
  * the arguments after *p compile-time constants where it pays, so the loop's branches on them
  * leave the loop (MODE -1: s == 0, no rounding).  Contiguous int16 operands into int16 get loops
- * of their own for each op, and so do int32 values requantized into int16 (a GEMM's
+ * of their own for add, subtract and multiply (a copy, whose b is a, takes the shared loop), and so do int32 values requantized into int16 (a GEMM's
  * accumulators); the other cases share one loop per mode. */
 #define FXP_INT_OP32_SPECIALISED(p, start, n)                                                              \
     do {                                                                                                   \
@@ -162,7 +162,7 @@ static inline __attribute__((always_inline)) fxp_int_op_t int_op_fixed(fxp_int_o
             p->b_stride) {                                                                                 \
             if (p->op == FXP_OP_ADD) { FXP_SWITCH_MODE(fxp_mode_, FXP_INT_OP32_I16_ADD) }                  \
             if (p->op == FXP_OP_SUB) { FXP_SWITCH_MODE(fxp_mode_, FXP_INT_OP32_I16_SUB) }                  \
-            FXP_SWITCH_MODE(fxp_mode_, FXP_INT_OP32_I16_MUL)                                               \
+            if (p->op == FXP_OP_MUL) { FXP_SWITCH_MODE(fxp_mode_, FXP_INT_OP32_I16_MUL) }                  \
         }                                                                                                  \
         FXP_SWITCH_MODE(fxp_mode_, FXP_INT_OP32_ANY)                                                       \
     } while (0)
