@@ -41,7 +41,7 @@ def make_fxp_step(policy_name, n_threads=None):
 
     policy = PrecisionPolicy.float32() if policy_name == "float32" else PrecisionPolicy.gupta()
     model = mlp(SIZES, policy=policy, seed=0)
-    model.rng = fxp.random.Xorshift(0)
+    model.rng = fxp.random.Xoroshiro128Plus(0)
     model.n_threads = n_threads
     optimizer = SGD(model, 0.01)
     loss_fn = SoftmaxCrossEntropy()

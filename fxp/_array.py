@@ -128,7 +128,7 @@ class FxpArray:
         ----------
         fmt : Format or str
         rounding, overflow : str or enum, optional
-        rng : None, int or Xorshift, optional
+        rng : None, int or Xoroshiro128Plus, optional
             Generator for ``rounding="stochastic"``.
         """
         from ._ops import requantize

@@ -29,7 +29,7 @@ def asarray(x, fmt=None, rounding=None, overflow=None, rng=None):
         Target format, e.g. ``"s16.12"``.
     rounding, overflow : str or enum, optional
         Defaults from :class:`fxp.config` (nearest_even, saturate).
-    rng : None, int, Xorshift or numpy Generator, optional
+    rng : None, int, Xoroshiro128Plus or numpy Generator, optional
         Generator for stochastic rounding (one key drawn per call).
 
     Raises

@@ -193,7 +193,7 @@ def matmul(a, b, out_format=None, rounding=None, overflow=None, acc_bits=None,
         Applied after every addition into the accumulator, in the order k = 0..K-1.
     chunk : int, optional
         Chunked accumulation: runs of ``chunk`` products get their own accumulator.
-    rng : None, int, Xorshift or numpy Generator, optional
+    rng : None, int, Xoroshiro128Plus or numpy Generator, optional
         For stochastic rounding (one key drawn per call).
     n_threads : int, optional
         Most kernel threads (default from :class:`fxp.config`); products of fewer than

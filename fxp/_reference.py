@@ -49,7 +49,7 @@ class Xoroshiro128Plus:
 
     @classmethod
     def seeded(cls, seed):
-        """What ``fxp.random.Xorshift(seed)`` starts from."""
+        """What ``fxp.random.Xoroshiro128Plus(seed)`` starts from."""
         return cls.from_splitmix(seed & MASK64)
 
     @classmethod

@@ -1,8 +1,9 @@
-"""Random bits for stochastic rounding: the :class:`Xorshift` generator and fxp's global one.
+"""Random bits for stochastic rounding: the :class:`Xoroshiro128Plus` generator and fxp's global one.
 
 Every stochastic operation draws one 64-bit key from the generator given as ``rng=``
 (``None``: the global generator, seeded by :func:`seed`; an ``int``: a fresh
-``Xorshift(int)``; an :class:`Xorshift`, any numpy ``BitGenerator`` or ``Generator``).
+``Xoroshiro128Plus(int)``; a :class:`Xoroshiro128Plus`, any numpy ``BitGenerator`` or
+``Generator``).  ``Xorshift`` is an alias of :class:`Xoroshiro128Plus`, its earlier name.
 The rounding bits of each output element then come from a sub-stream fixed by that key and
 the element's position (``docs/core.md``), so results never depend on the thread count.
 """
@@ -13,23 +14,25 @@ import threading
 
 import numpy as np
 
-from ._kernels._random import Xorshift
+from ._kernels._random import Xoroshiro128Plus
 
-__all__ = ["Xorshift", "seed", "get_generator", "as_bit_generator", "draw_key"]
+Xorshift = Xoroshiro128Plus
+
+__all__ = ["Xoroshiro128Plus", "Xorshift", "seed", "get_generator", "as_bit_generator", "draw_key"]
 
 _lock = threading.Lock()
-_global = Xorshift()
+_global = Xoroshiro128Plus()
 
 
 def seed(s=None):
     """Reseed fxp's global generator (``None``: from OS entropy)."""
     global _global
     with _lock:
-        _global = Xorshift(s)
+        _global = Xoroshiro128Plus(s)
 
 
 def get_generator():
-    """fxp's global :class:`Xorshift` (what ``rng=None`` uses)."""
+    """fxp's global :class:`Xoroshiro128Plus` (what ``rng=None`` uses)."""
     return _global
 
 
@@ -38,8 +41,8 @@ def as_bit_generator(rng=None):
 
     Parameters
     ----------
-    rng : None, int, Xorshift, numpy.random.BitGenerator or numpy.random.Generator
-        ``None`` is the global generator; an ``int`` seeds a new :class:`Xorshift`.
+    rng : None, int, Xoroshiro128Plus, numpy.random.BitGenerator or numpy.random.Generator
+        ``None`` is the global generator; an ``int`` seeds a new :class:`Xoroshiro128Plus`.
     """
     if rng is None:
         return _global
@@ -48,9 +51,9 @@ def as_bit_generator(rng=None):
     if isinstance(rng, np.random.Generator):
         return rng.bit_generator
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return Xorshift(int(rng))
+        return Xoroshiro128Plus(int(rng))
     raise TypeError(
-        f"rng must be None, an int seed, an fxp.random.Xorshift or a numpy Generator, got {rng!r}"
+        f"rng must be None, an int seed, an fxp.random.Xoroshiro128Plus or a numpy Generator, got {rng!r}"
     )
 
 

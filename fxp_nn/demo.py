@@ -23,7 +23,7 @@ SEED = 0
 def run(policy, data):
     """Train the demo MLP under ``policy``; returns (model, test accuracy, seconds, last epoch's record)."""
     model = mlp([64, 64, 10], policy=policy, seed=SEED)
-    model.rng = fxp.random.Xorshift(SEED)
+    model.rng = fxp.random.Xoroshiro128Plus(SEED)
     model.n_threads = 1  # the GEMMs are tiny: threads would cost more than they save
     start = time.perf_counter()
     history = fit(model, SGD(model, lr=0.1, momentum=0.9), data, EPOCHS, batch_size=32, seed=SEED,

@@ -23,7 +23,7 @@ class Sequential:
     Attributes
     ----------
     layers : list of Layer
-    rng : fxp.random.Xorshift or None
+    rng : fxp.random.Xoroshiro128Plus or None
         Generator for stochastic rounding (None uses fxp's global one).
     saturation : SaturationStats
         Saturation counts since the last ``saturation.reset()``.

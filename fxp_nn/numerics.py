@@ -27,7 +27,7 @@ class Numerics:
     ----------
     policy : PrecisionPolicy
         The layer's effective policy.
-    rng : fxp.random.Xorshift, int or None
+    rng : fxp.random.Xoroshiro128Plus, int or None
         Generator for stochastic rounding (one key drawn per operation).
     stats : SaturationStats or None
         Where saturation counts go; None records nothing.

@@ -90,7 +90,7 @@ def main(argv=None):
     if args.train_subset:
         data.x_train, data.y_train = data.x_train[:args.train_subset], data.y_train[:args.train_subset]
     model = build_model(args, data)
-    model.rng = fxp.random.Xorshift(args.seed)
+    model.rng = fxp.random.Xoroshiro128Plus(args.seed)
     model.n_threads = args.threads
     optimizer = SGD(model, args.lr, args.momentum, args.weight_decay)
     print(f"{data.name} ({len(data.x_train)} train / {len(data.x_test)} test, from {data.source})")

@@ -111,3 +111,13 @@ def test_seed_sequences_and_spawn():
     np.testing.assert_array_equal(a, b)
     children = np.random.Generator(fxp.random.Xorshift(1)).spawn(2)
     assert children[0].random() != children[1].random()
+
+
+def test_xorshift_is_an_alias_and_old_states_load():
+    assert fxp.random.Xorshift is fxp.random.Xoroshiro128Plus
+    g = fxp.random.Xoroshiro128Plus(5)
+    state = g.state
+    assert state["bit_generator"] == "Xoroshiro128Plus"
+    h = fxp.random.Xoroshiro128Plus(0)
+    h.state = dict(state, bit_generator="Xorshift")   # a checkpoint written under the earlier name
+    assert h.random_raw() == g.random_raw()

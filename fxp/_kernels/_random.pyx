@@ -1,4 +1,4 @@
-"""fxp.random.Xorshift: a numpy BitGenerator over fxp's xoroshiro128+ core, and stream access."""
+"""fxp.random.Xoroshiro128Plus: a numpy BitGenerator over fxp's xoroshiro128+ core, and stream access."""
 import numpy as np
 
 cimport numpy as cnp
@@ -20,8 +20,11 @@ cdef double _next_double(void *st) noexcept nogil:
     return (fxp_stream_next(<fxp_stream_t *> st) >> 11) * (1.0 / 9007199254740992.0)
 
 
-cdef class Xorshift(BitGenerator):
-    """xoroshiro128+ bit generator (the xorshift family), usable with ``numpy.random.Generator``.
+cdef class Xoroshiro128Plus(BitGenerator):
+    """xoroshiro128+ bit generator (Blackman and Vigna), usable with ``numpy.random.Generator``.
+
+    Named by its algorithm, as numpy names its bit generators; ``fxp.random.Xorshift`` (the
+    family it belongs to) is an alias.
 
     Parameters
     ----------
@@ -39,7 +42,7 @@ cdef class Xorshift(BitGenerator):
     Examples
     --------
     >>> import numpy as np, fxp
-    >>> g = np.random.Generator(fxp.random.Xorshift(1))
+    >>> g = np.random.Generator(fxp.random.Xoroshiro128Plus(1))
     >>> float(g.random()) < 1.0
     True
     """
@@ -64,14 +67,15 @@ cdef class Xorshift(BitGenerator):
 
     @property
     def state(self):
-        """The generator state as a dict (``{'bit_generator': 'Xorshift', 'state': {'s0', 's1'}}``)."""
-        return {"bit_generator": "Xorshift",
+        """The generator state as a dict (``{'bit_generator': 'Xoroshiro128Plus', 'state': {'s0', 's1'}}``)."""
+        return {"bit_generator": "Xoroshiro128Plus",
                 "state": {"s0": int(self.rng_state.s0), "s1": int(self.rng_state.s1)}}
 
     @state.setter
     def state(self, value):
-        if not isinstance(value, dict) or value.get("bit_generator") != "Xorshift":
-            raise ValueError("state must be a dict from Xorshift.state")
+        # "Xorshift": the class's earlier name, found in older checkpoints
+        if not isinstance(value, dict) or value.get("bit_generator") not in ("Xoroshiro128Plus", "Xorshift"):
+            raise ValueError("state must be a dict from Xoroshiro128Plus.state")
         s0, s1 = int(value["state"]["s0"]), int(value["state"]["s1"])
         if s0 == 0 and s1 == 0:
             raise ValueError("an all-zero xoroshiro128+ state is invalid")

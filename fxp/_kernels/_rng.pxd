@@ -10,7 +10,7 @@ cdef extern from "fxp_rng.h" nogil:
     ctypedef struct fxp_stream_t:
         uint64_t s0
         uint64_t s1
-    # state of a stand-alone generator seeded with `seed` (fxp.random.Xorshift)
+    # state of a stand-alone generator seeded with `seed` (fxp.random.Xoroshiro128Plus)
     void fxp_stream_seed(fxp_stream_t *st, uint64_t seed) noexcept
     # next xoroshiro128+ word; use its high bits
     uint64_t fxp_stream_next(fxp_stream_t *st) noexcept
