@@ -2,9 +2,9 @@
 
 python -m pytest bench/bench_energy.py --benchmark-only --benchmark-columns=min,median,mean,rounds
 """
-from fxp_nn.energy import estimate, mlp, sweep_word_length
+from fxp_nn.energy import estimate, mlp_workload, sweep_word_length
 
-MLP = mlp([784, 1000, 1000, 10], batch_size=64)
+MLP = mlp_workload([784, 1000, 1000, 10], batch_size=64)
 
 
 def test_training_step_estimate_mlp(benchmark):

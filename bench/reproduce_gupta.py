@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from fxp_nn.plot import load_history, plot_runs
-from fxp_nn.train import main as train_main
+from fxp_nn.cli import main as train_main
 
 # name -> (model args, precision args)
 MLP = ["--model", "mlp", "--hidden", "1000,1000"]

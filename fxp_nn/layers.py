@@ -13,7 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .float_conv import output_size
-from .init import initialize
+from .initializers import initialize
 
 
 def _pair(value, name):
@@ -86,7 +86,7 @@ class Linear(_Weighted):
     in_features, out_features : int
     bias : bool, default True
     init : str, default "he_normal"
-        Weight initializer (see :func:`fxp_nn.init.initialize`); biases start at zero.
+        Weight initializer (see :func:`fxp_nn.initializers.initialize`); biases start at zero.
     rng : numpy.random.Generator or int, optional
         Source of the initial weights.
     """

@@ -6,7 +6,7 @@ import pytest
 
 from fxp_nn import SGD, PrecisionPolicy, TrainingDiverged, fit, load_dataset, mlp
 from fxp_nn.plot import plot_runs
-from fxp_nn.train import main as train_main
+from fxp_nn.cli import main as train_main
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +75,6 @@ def test_cli_fixed_point_resume_matches_straight_run(tmp_path):
 
 def test_cli_module_does_not_shadow_fit():
     import fxp_nn
-    import fxp_nn.train  # noqa: F401  (the CLI module; importing it must not replace an API name)
+    import fxp_nn.cli  # noqa: F401  (the CLI module; importing it must not replace an API name)
 
     assert callable(fxp_nn.fit) and "fit" in fxp_nn.__all__ and "train" not in fxp_nn.__all__

@@ -5,15 +5,15 @@ Horowitz 45 nm energies with bit-width and node scaling, rounding and stochastic
 cost, full training steps). Entry point: :func:`estimate`.
 """
 from .hardware import Hardware
-from .model import estimate
+from .estimator import estimate
 from .precision import GemmFormat, NumberFormat, Precision, fixed, floating, precision_from_policy
 from .report import COMPONENTS, Report
 from .sweep import compare, plot_breakdown, plot_word_length, sweep_word_length, table
 from .tables import HOROWITZ_45NM, EnergyTable, node_energy_factor
-from .workload import Conv, Gemm, Update, conv_gemm, mlp, model_gemms, training_step
+from .workload import Conv, Gemm, Update, conv_gemm, mlp_workload, model_gemms, training_step
 
 __all__ = ["COMPONENTS", "Conv", "EnergyTable", "Gemm", "GemmFormat", "HOROWITZ_45NM", "Hardware",
            "NumberFormat", "Precision", "Report", "Update", "compare", "conv_gemm", "estimate",
-           "fixed", "floating", "mlp", "model_gemms", "node_energy_factor", "plot_breakdown",
+           "fixed", "floating", "mlp_workload", "model_gemms", "node_energy_factor", "plot_breakdown",
            "plot_word_length", "precision_from_policy", "sweep_word_length", "table",
            "training_step"]

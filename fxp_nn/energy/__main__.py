@@ -6,7 +6,7 @@ import os
 import sys
 
 from .hardware import Hardware
-from .model import estimate
+from .estimator import estimate
 from .precision import PRESETS
 from .scalesim import config_text, read_topology, topology_csv
 from .sweep import DEFAULT_COMPARISON, compare, table

@@ -1,7 +1,7 @@
 """Comparisons and sweeps as records (pandas-ready dicts), printed tables and matplotlib plots."""
 from __future__ import annotations
 
-from .model import estimate
+from .estimator import estimate
 from .precision import Precision, as_precision
 from .report import COMPONENTS
 

@@ -204,8 +204,9 @@ def as_workload(work, phase, input_shape=None, batch_size=1):
     return gemms if phase == "inference" else training_step(gemms, params)
 
 
-def mlp(sizes, batch_size=64):
-    """Forward GEMMs of a fully connected network with layer widths ``sizes``."""
+def mlp_workload(sizes, batch_size=64):
+    """Forward GEMMs of a fully connected network with layer widths ``sizes`` (the workload of
+    ``fxp_nn.mlp(sizes)``, without building the model)."""
     return [Gemm(f"fc{i + 1}", batch_size, b, a) for i, (a, b) in enumerate(zip(sizes, sizes[1:]))]
 
 
@@ -218,8 +219,8 @@ def _lenet(batch):
 #: Named workloads for the command line: name -> (description, builder(batch) -> forward GEMMs).
 NAMED = {
     "mlp": ("MLP 784-1000-1000-10 (Gupta et al. 2015 MNIST)",
-            lambda batch: mlp([784, 1000, 1000, 10], batch)),
-    "mlp-small": ("MLP 784-256-10", lambda batch: mlp([784, 256, 10], batch)),
+            lambda batch: mlp_workload([784, 1000, 1000, 10], batch)),
+    "mlp-small": ("MLP 784-256-10", lambda batch: mlp_workload([784, 256, 10], batch)),
     "cnn": ("LeNet-like CNN on 28x28: conv5x5 1->8, pool 2, conv5x5 8->16, pool 2, fc 256->10",
             _lenet),
 }

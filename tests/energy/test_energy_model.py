@@ -7,13 +7,13 @@ from hypothesis import given, settings, strategies as st
 
 import fxp_nn
 from fxp_nn.energy import (COMPONENTS, Conv, Gemm, GemmFormat, Hardware, Precision, compare,
-                           estimate, fixed, floating, mlp, model_gemms, plot_breakdown,
+                           estimate, fixed, floating, mlp_workload, model_gemms, plot_breakdown,
                            plot_word_length, precision_from_policy, sweep_word_length, table,
                            training_step)
 from fxp_nn.energy.__main__ import main
 
 matplotlib.use("Agg")
-MLP = mlp([784, 1000, 1000, 10], batch_size=64)
+MLP = mlp_workload([784, 1000, 1000, 10], batch_size=64)
 
 
 # --- test doubles with the contract's attribute names (stand-ins for fxp_nn layers) ---------

@@ -1,4 +1,4 @@
-"""Command line: train an MLP or LeNet in fixed point or float32 (``python -m fxp_nn.train``, ``fxp-train``).
+"""Command line: train an MLP or LeNet in fixed point or float32 (``fxp-train``, ``python -m fxp_nn.cli``).
 
 Example::
 
