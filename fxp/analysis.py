@@ -28,10 +28,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtr
 
 from ._format import as_format
 from ._ops import quantize
+
+def _ndtr(x):
+    """The standard normal CDF, ``scipy.special.ndtr`` (scipy is imported here, on first use, so
+    that ``import fxp`` needs only numpy)."""
+    try:
+        from scipy.special import ndtr as scipy_ndtr
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError('fxp.analysis needs scipy: pip install "fxp[analysis]"') from exc
+    return scipy_ndtr(x)
+
 
 __all__ = [
     "worst_case_acc_bits",
@@ -106,7 +115,7 @@ def overflow_probability(k, sigma_product, acc_bits, acc_frac_bits, mid_sum=True
     bound = math.ldexp(1.0, acc_bits - 1 - acc_frac_bits)
     k = np.asarray(k, dtype=np.float64)
     z = bound / (sigma_product * np.sqrt(np.maximum(k, 1e-300)))
-    tail = ndtr(-z)
+    tail = _ndtr(-z)
     p = np.minimum(1.0, (4.0 if mid_sum else 2.0) * tail)
     return np.where(k > 0, p, 0.0)[()]
 
@@ -180,7 +189,7 @@ def _vrr_per_term(n, m_acc, m_p, block=8192):
     for i0 in range(2, n + 1, block):
         i = np.arange(i0, min(n, i0 + block - 1) + 1, dtype=np.float64)
         sd = np.sqrt(i - 1.0)[:, None]
-        prob = 2.0 * (ndtr(2.0 * edges / sd) - ndtr(edges / sd))   # P(2**k <= |s| < 2**(k+1))
+        prob = 2.0 * (_ndtr(2.0 * edges / sd) - _ndtr(edges / sd))   # P(2**k <= |s| < 2**(k+1))
         total += float((prob * gain).sum())
     return total / n
 
@@ -188,7 +197,7 @@ def _vrr_per_term(n, m_acc, m_p, block=8192):
 def _vrr_stagnation(n, m_acc):
     """Closed-form full-swamping model: VRR = (1 - k1) + k2 / n (optional stopping)."""
     i = np.arange(1, n, dtype=np.float64)
-    q_tilde = 2.0 * ndtr(-np.ldexp(1.0, m_acc) / np.sqrt(i))
+    q_tilde = 2.0 * _ndtr(-np.ldexp(1.0, m_acc) / np.sqrt(i))
     survive = np.concatenate(([1.0], np.cumprod(1.0 - q_tilde)[:-1]))
     q = q_tilde * survive
     return float((1.0 - q.sum()) + (i * q).sum() / n)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._optional import require
+
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 _IDX_FILES = {
@@ -262,12 +264,9 @@ def load_cifar10(data_dir=None):
 
 def load_digits(test_fraction=0.2, seed=0):
     """scikit-learn's bundled 8x8 digits (1797 images), split into train and test (stratified)."""
-    from sklearn.datasets import load_digits as sk_digits
-    from sklearn.model_selection import train_test_split
-
-    bunch = sk_digits()
+    bunch = require("sklearn.datasets", "nn").load_digits()
     images = (bunch.images / 16.0).astype(np.float32)[:, None]
-    x_train, x_test, y_train, y_test = train_test_split(
+    x_train, x_test, y_train, y_test = require("sklearn.model_selection", "nn").train_test_split(
         images, bunch.target.astype(np.int64), test_size=test_fraction, random_state=seed,
         stratify=bunch.target,
     )

@@ -5,6 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ._optional import require
 from .training import METRICS_JSON
 
 
@@ -31,11 +32,9 @@ def plot_runs(runs, output, labels=None, title=None, metric="test_error"):
     metric : str, default "test_error"
         Any per-epoch record field, e.g. "train_error" or "loss".
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
+    require("matplotlib", "plot").use("Agg")
+    plt = require("matplotlib.pyplot", "plot")
+    MaxNLocator = require("matplotlib.ticker", "plot").MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for i, run in enumerate(runs):

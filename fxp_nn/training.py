@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from . import checkpoint
+from ._optional import require
 from .losses import SoftmaxCrossEntropy
 
 CHECKPOINT = "checkpoint.pkl"
@@ -105,7 +105,7 @@ def fit(model, optimizer, data, epochs, batch_size=100, seed=0, run_dir=None, re
         model.saturation.reset()
         order = shuffle_rng.permutation(n)
         batches = range(0, n, batch_size)
-        bar = tqdm(batches, desc=f"epoch {epoch}/{epochs}", disable=not progress, leave=False)
+        bar = require("tqdm", "nn").tqdm(batches, desc=f"epoch {epoch}/{epochs}", disable=not progress, leave=False)
         total_loss, wrong, seen = 0.0, 0, 0
         for step, first in enumerate(bar):
             idx = order[first:first + batch_size]

@@ -1,6 +1,9 @@
 """fxp_nn may use only the public API of fxp (names exported by fxp/__init__.py, plus fxp.random)."""
 import ast
+import sys
 from pathlib import Path
+
+import pytest
 
 import fxp_nn
 
@@ -42,3 +45,22 @@ def test_fxp_nn_uses_only_public_fxp_names():
 def test_checker_catches_private_imports():
     code = "import fxp._kernels\nfrom fxp._format import as_format\nfrom fxp import _modes\nfxp._reference.add\n"
     assert len(list(_private_fxp_uses(ast.parse(code)))) == 4
+
+
+def test_import_needs_only_numpy():
+    """``import fxp`` and ``import fxp_nn`` load none of the optional dependencies (the extras
+    analysis, nn and plot bring them; each is imported where it is used)."""
+    import subprocess
+
+    probe = ("import sys, fxp, fxp_nn, fxp_nn.energy; "
+             "print(sorted(m for m in ('scipy', 'sklearn', 'matplotlib', 'tqdm') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_missing_optional_dependency_names_its_extra(monkeypatch):
+    from fxp_nn._optional import require
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)   # makes "import tqdm" fail
+    with pytest.raises(ModuleNotFoundError, match=r'pip install "fxp\[nn\]"'):
+        require("tqdm", "nn")

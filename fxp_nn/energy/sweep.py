@@ -1,6 +1,7 @@
 """Comparisons and sweeps as records (pandas-ready dicts), printed tables and matplotlib plots."""
 from __future__ import annotations
 
+from .._optional import require
 from .estimator import estimate
 from .precision import Precision, as_precision
 from .report import COMPONENTS
@@ -76,7 +77,7 @@ def table(rows, columns=None, floatfmt="{:.4g}"):
 
 def plot_breakdown(rows, label="precision", ax=None):
     """Stacked bars of energy per component (uJ), one bar per record; returns the Axes."""
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "plot")
 
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     bottom = [0.0] * len(rows)
@@ -94,7 +95,7 @@ def plot_breakdown(rows, label="precision", ax=None):
 def plot_word_length(rows, y="energy_uj", ax=None, log=True):
     """``y`` (a record key, default total energy) against word length, one line per rounding
     mode; returns the Axes."""
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "plot")
 
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     for rounding in dict.fromkeys(r["rounding"] for r in rows):
