@@ -5,7 +5,9 @@ smallest one, at the finest fraction the exact result needs, whose range holds e
 possible exact result of the operand formats, so nothing rounds or overflows.  When that format would be
 wider than 32 bits, the 32 most significant bits are kept (MATLAB's KeepMSB): the fraction
 is shortened and the result rounds once with the current rounding mode, but never
-overflows.  Fraction bits are kept within [-64, 64] the same way.
+overflows.  Fraction bits are kept within [-64, 64] the same way; a result coarser than
+2**64 takes a wider word at frac -64 instead, and when no format holds it the rule raises
+ValueError.
 """
 from __future__ import annotations
 
@@ -19,14 +21,18 @@ from ._format import FRAC_BITS_RANGE, MAX_WORD_BITS, Format
 def fit_format(word_bits, frac_bits, signed):
     """The exact format ``(word_bits, frac_bits)`` trimmed to at most 32 bits (MSBs kept)."""
     lo, hi = FRAC_BITS_RANGE
+    if frac_bits < lo:   # coarser than the coarsest scale: the same values at 2**-lo, in a wider word
+        word_bits += lo - frac_bits
+        frac_bits = lo
     if word_bits > MAX_WORD_BITS:
         frac_bits -= word_bits - MAX_WORD_BITS
         word_bits = MAX_WORD_BITS
+        if frac_bits < lo:
+            raise ValueError("no fixed-point format holds the exact result: it needs more than "
+                             f"{MAX_WORD_BITS} bits at frac_bits {lo}; pass out_format=")
     if frac_bits > hi:
         word_bits = max(word_bits - (frac_bits - hi), 1)
         frac_bits = hi
-    if frac_bits < lo:   # coarser than the finest representable scale: keep the range, lose LSBs
-        frac_bits = lo
     return Format(word_bits, frac_bits, signed)
 
 
