@@ -161,7 +161,11 @@ def multiply(a, b, out_format=None, rounding=None, overflow=None, rng=None):
 
 
 def negative(a, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``-a`` (default format: signed, one bit wider), rounded into ``out_format``."""
+    """Exact ``-a``, rounded into ``out_format``.
+
+    The default format is signed and holds [-max, -min]: one bit wider than a signed ``a``
+    (for ``-min``) or an unsigned one (``u8.0 -> s9.0``).
+    """
     fmt = _rules.negative_format(a.fmt) if out_format is None else as_format(out_format)
     zero = np.zeros(1, dtype=np.int8)
     return FxpArray(_ops.binary("subtract", zero, a.fmt.frac_bits, a.raw, a.fmt.frac_bits, fmt,
@@ -169,10 +173,14 @@ def negative(a, out_format=None, rounding=None, overflow=None, rng=None):
 
 
 def absolute(a, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``|a|`` (default format as :func:`negative`), rounded into ``out_format``."""
+    """Exact ``|a|``, rounded into ``out_format``.
+
+    The default format is unsigned with ``a``'s word and fraction bits (``s8.0 -> u8.0``:
+    ``|-128|`` fits 8 unsigned bits).
+    """
     if not a.fmt.signed:
         return a.copy() if out_format is None else a.astype(out_format, rounding, overflow, rng)
-    fmt = _rules.negative_format(a.fmt) if out_format is None else as_format(out_format)
+    fmt = _rules.absolute_format(a.fmt) if out_format is None else as_format(out_format)
     return FxpArray(_ops.binary("multiply", np.sign(a.raw), 0, a.raw, a.fmt.frac_bits, fmt,
                                 rounding, overflow, rng), fmt)
 

@@ -76,8 +76,14 @@ def multiply_format(fa, fb):
 
 @lru_cache(maxsize=1024)
 def negative_format(fmt):
-    """Exact format of ``-a`` and ``abs(a)`` (``-min`` needs one more bit when signed)."""
-    return range_format(-fmt.max_raw, max(-fmt.min_raw, fmt.max_raw), fmt.frac_bits)
+    """Exact format of ``-a``: signed, [-max, -min] (``-min`` needs one more bit when signed)."""
+    return range_format(-fmt.max_raw, -fmt.min_raw, fmt.frac_bits)
+
+
+@lru_cache(maxsize=1024)
+def absolute_format(fmt):
+    """Exact format of ``abs(a)``: unsigned, [0, max(-min, max)] (``s8.0 -> u8.0``)."""
+    return range_format(0, max(-fmt.min_raw, fmt.max_raw), fmt.frac_bits)
 
 
 @lru_cache(maxsize=1024)

@@ -92,7 +92,7 @@ def test_arithmetic_operators_and_scalars():
     assert (a << 2).to_float().tolist() == [6.0, -9.0] and (a >> 1).fmt == Format(16, 9)
     assert (-a).to_float().tolist() == [-1.5, 2.25] and abs(a).to_float().tolist() == [1.5, 2.25]
     m = fxp.from_raw([-128], "s8.0")
-    assert (-m).to_float().tolist() == [128.0] and abs(m).fmt == Format(9, 0)
+    assert (-m).to_float().tolist() == [128.0] and abs(m).fmt == Format(8, 0, False)
     b = a.copy()
     b += a
     b *= 2

@@ -111,6 +111,16 @@ def test_sum_default_formats_hold_every_result(simd, n):
              exact, fmt.frac_bits)
 
 
+@pytest.mark.parametrize("op", ["negative", "absolute"])
+def test_unary_default_formats_hold_every_result(simd, op):
+    for fmt in FORMATS:
+        raw = extremes(fmt)
+        a = fxp.from_raw(np.array(raw, fmt.dtype), fmt)
+        exact = [-v if op == "negative" else abs(v) for v in raw]
+        _run(lambda rounding: getattr(fxp, op)(a, rounding=rounding, overflow="raise", rng=Xorshift(SEED)),
+             exact, fmt.frac_bits)
+
+
 def test_common_formats_hold_every_value():
     """maximum, minimum, concatenate and stack use the common format: it holds both operands'
     values (rounded once when trimmed), or no format can."""
@@ -169,3 +179,16 @@ def test_issue_example_trimmed_difference_has_room_for_the_carry(simd):
         d = fxp.subtract(a, b, overflow=overflow)
         assert d.fmt == Format(32, 1)
         assert d.to_float().tolist() == [536870912.0]      # exact 536870911.875, rounded to even
+
+
+def test_negative_and_absolute_are_minimal():
+    """-a ranges over [-max, -min] and |a| over [0, max(-min, max)]: u1 negates into s1, s8 has an
+    absolute value in u8 (one bit less than the old s9)."""
+    assert fxp.negative(fxp.zeros(1, "u1.0")).fmt == Format(1, 0)
+    assert fxp.negative(fxp.zeros(1, "u8.3")).fmt == Format(9, 3)
+    assert fxp.negative(fxp.zeros(1, "s8.3")).fmt == Format(9, 3)
+    assert fxp.absolute(fxp.zeros(1, "s8.3")).fmt == Format(8, 3, False)
+    assert fxp.absolute(fxp.zeros(1, "u8.3")).fmt == Format(8, 3, False)
+    assert fxp.subtract(fxp.zeros(1, "u8.0"), fxp.zeros(1, "u8.0")).fmt == Format(9, 0)
+    m = fxp.from_raw(np.array([-128, 127, 0], np.int8), "s8.0")
+    assert abs(m).raw.tolist() == [128, 127, 0] and (-m).raw.tolist() == [128, -127, 0]
