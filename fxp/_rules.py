@@ -117,9 +117,27 @@ def integer_format(values):
 
 
 def float_scalar_format(value, word_bits):
-    """Best-precision signed format of ``word_bits`` bits for the float ``value``."""
-    if value == 0 or not math.isfinite(value):
+    """Best-precision signed format of ``word_bits`` bits for the finite float ``value``: the finest
+    scale (at most frac 64) at which ``value`` rounded to nearest fits; one coarser than that of
+    ``value``'s exponent when rounding carries (0.99999999 -> 1.0).  Below frac -64 the word grows
+    instead.
+
+    Raises
+    ------
+    ValueError
+        ``value`` lies beyond every format's range (``|value| >= 2**95``, about).
+    """
+    if value == 0:
         return Format(word_bits, word_bits - 1)
-    exponent = math.frexp(abs(value))[1]          # |value| < 2**exponent
     lo, hi = FRAC_BITS_RANGE
-    return Format(word_bits, min(max(word_bits - 1 - exponent, lo), hi))
+    magnitude = abs(value)
+    frac = min(word_bits - 1 - math.frexp(magnitude)[1], hi)      # magnitude < 2**exponent
+    if round(math.ldexp(magnitude, frac)) >> (word_bits - 1):        # rounds up to 2**exponent
+        frac -= 1
+    if frac >= lo:
+        return Format(word_bits, frac)
+    word = round(math.ldexp(magnitude, lo)).bit_length() + 1
+    if word > MAX_WORD_BITS:
+        raise ValueError(f"the float {value!r} lies beyond the range of every fixed-point format "
+                         f"(the widest, s{MAX_WORD_BITS}.{lo}, stops below 2**95)")
+    return Format(word, lo)

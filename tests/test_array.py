@@ -102,6 +102,41 @@ def test_arithmetic_operators_and_scalars():
     assert (a <= -2.25).tolist() == [False, True]
 
 
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan, np.array([1.0, np.inf]), np.array([np.nan, 2.0])],
+                         ids=["inf", "-inf", "nan", "array-inf", "array-nan"])
+def test_arithmetic_with_non_finite_floats_raises(bad):
+    """Fixed point has no inf or NaN: an operand holding one raises (a * inf used to give ~a)."""
+    a = fxp.asarray([1.0, 2.0], "s16.8")
+    calls = [lambda: a * bad, lambda: bad * a, lambda: a + bad, lambda: a - bad, lambda: bad - a,
+             lambda: fxp.multiply(a, bad, out_format="s16.8"), lambda: np.multiply(a, bad),
+             lambda: np.add(a, bad, out=fxp.zeros(2, "s16.8")), lambda: fxp.maximum(a, bad)]
+    for call in calls:
+        with pytest.raises(ValueError, match="non-finite"):
+            call()
+    b = a.copy()
+    with pytest.raises(ValueError, match="non-finite"):
+        b *= bad
+    assert b.raw.tolist() == a.raw.tolist()
+
+
+def test_comparisons_with_non_finite_floats_are_exact():
+    a = fxp.asarray([1.0, -2.0], "s16.8")
+    assert (a < np.inf).all() and (a > -np.inf).all() and not (a == np.inf).any()
+    assert not (a == np.nan).any() and (a != np.nan).all() and not (a < np.nan).any()
+    assert (a <= np.array([np.inf, -np.inf])).tolist() == [True, False]
+    assert np.greater(a, np.array([-np.inf, np.nan])).tolist() == [True, False]
+
+
+def test_float_operands_take_a_format_that_holds_them():
+    """A float operand gets the best-precision format that holds it rounded: one bit coarser when
+    rounding carries, a wider word at frac -64 when it is that large, an error beyond every format."""
+    a = fxp.asarray([1.0, -2.0], "s16.8")
+    assert (a * 0.99999999).to_float().tolist() == [1.0, -2.0]       # 0.99999999 -> 1.0, not 1 - 2**-15
+    assert (a * 2.0**80).to_float().tolist() == [2.0**80, -2.0**81]  # held as s18.-64, not saturated
+    with pytest.raises(ValueError, match="range of every fixed-point format"):
+        a * 1e30
+
+
 def test_reductions():
     raw = np.array([[1, -7, 3], [4, 4, -2]], np.int8)
     a = fxp.from_raw(raw, "s8.2")
