@@ -223,10 +223,15 @@ def _pick(a, b, pick):
 # --- reductions ---------------------------------------------------------------------------
 
 def _count(shape, axis):
+    """Elements per output of a reduction over ``axis``.
+
+    numpy checks ``axis`` with its own errors and rules (axis 0 of a 0-d array is allowed) on an
+    empty array of the same rank, where the reduced axes come out as 1 and the others as 0.
+    """
     if axis is None:
         return math.prod(shape)
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return math.prod(shape[ax] for ax in axes)
+    reduced = np.empty((0,) * len(shape), dtype=bool).sum(axis=axis, keepdims=True).shape
+    return math.prod(n for n, r in zip(shape, reduced) if r)
 
 
 def _exact_sum(raw, axis, keepdims, n):

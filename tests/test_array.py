@@ -153,6 +153,50 @@ def test_reductions():
         fxp.mean(fxp.zeros((0,), "s8.0"))
 
 
+# fxp call, the numpy call on the raws that must fail the same way.  The means follow numpy's
+# reductions (np.sum), which take axis 0 of a 0-d array, where np.mean refuses it
+REDUCTIONS = {
+    "fxp.sum": (lambda a, ax: fxp.sum(a, axis=ax), np.sum), "fxp.mean": (lambda a, ax: fxp.mean(a, axis=ax), np.sum),
+    "fxp.max": (lambda a, ax: fxp.max(a, axis=ax), np.max), "fxp.min": (lambda a, ax: fxp.min(a, axis=ax), np.min),
+    "FxpArray.sum": (lambda a, ax: a.sum(ax), np.sum), "FxpArray.mean": (lambda a, ax: a.mean(ax), np.sum),
+    "np.sum": (np.sum, np.sum), "np.mean": (np.mean, np.sum), "np.amax": (np.amax, np.amax),
+    "np.add.reduce": (np.add.reduce, np.add.reduce), "np.size": (np.size, np.size),
+}
+SINGLE_AXIS = {
+    "fxp.argmax": (lambda a, ax: fxp.argmax(a, axis=ax), np.argmax),
+    "fxp.argmin": (lambda a, ax: fxp.argmin(a, axis=ax), np.argmin),
+    "np.argmax": (np.argmax, np.argmax), "squeeze": (lambda a, ax: a.squeeze(ax), np.squeeze),
+    "concatenate": (lambda a, ax: fxp.concatenate([a, a], axis=ax), lambda r, ax: np.concatenate([r, r], axis=ax)),
+    "stack": (lambda a, ax: fxp.stack([a, a], axis=ax), lambda r, ax: np.stack([r, r], axis=ax)),
+    "swapaxes": (lambda a, ax: a.swapaxes(0, ax), lambda r, ax: np.swapaxes(r, 0, ax)),
+    "np.expand_dims": (np.expand_dims, np.expand_dims),
+}
+
+
+def _outcome(func, *args):
+    """(shape of the result, None) or (None, (exception type, message))."""
+    try:
+        return np.shape(func(*args)), None
+    except (ValueError, TypeError, IndexError) as exc:
+        return None, (type(exc), str(exc))
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS) + sorted(SINGLE_AXIS))
+def test_bad_axes_fail_as_numpy_does(name):
+    """Out-of-range axes raise numpy's AxisError with numpy's message (sum and mean raised a bare
+    IndexError, np.size too); 0-d arrays and repeated axes behave as in numpy."""
+    func, numpy_func = {**REDUCTIONS, **SINGLE_AXIS}[name]
+    cases = [((2, 3), 5), ((2, 3), -4), ((), 0), ((), -1), ((), 1), ((2, 3), 1)]
+    if name in REDUCTIONS and name != "np.size":
+        cases += [((2, 3), (0, 5)), ((2, 3, 4), (-1, 3)), ((2, 3), (1, -1)), ((2, 3), ())]
+    for shape, axis in cases:
+        a = fxp.zeros(shape, "s8.0")
+        expected = _outcome(numpy_func, a.raw, axis)
+        assert _outcome(func, a, axis) == expected, (shape, axis)
+        if expected[1] is not None and "out of bounds" in expected[1][1]:
+            assert expected[1][0] is np.exceptions.AxisError
+
+
 @pytest.mark.parametrize("rounding", [m.value for m in fxp.Rounding])
 @pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
 def test_mean_matches_exact_rational_rounding(rounding, axis):
