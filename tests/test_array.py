@@ -331,6 +331,73 @@ def test_repr_pickle_and_npz(tmp_path):
         fxp.load(tmp_path / "junk.npz")
 
 
+def _load_error(path):
+    with pytest.raises(ValueError) as err:
+        fxp.load(path)
+    assert str(path) in str(err.value)            # names the file
+    return str(err.value)
+
+
+def test_load_rejects_corrupt_files_with_value_error(tmp_path):
+    """Corrupt, truncated, foreign and pickled files raise ValueError naming the file and the
+    problem (a damaged zip raised BadZipFile, an .npy file TypeError); nothing is unpickled."""
+    import io
+    a = fxp.asarray(np.linspace(-3, 3, 40).reshape(5, 8), "s16.8")
+    for save in (fxp.save, lambda f, x: np.savez_compressed(f, raw=x.raw, word_bits=16, frac_bits=8, signed=True)):
+        buffer = io.BytesIO()
+        save(buffer, a)
+        data = buffer.getvalue()
+        for n in range(len(data)):                 # every truncation
+            _load_error(io.BytesIO(data[:n]))
+        for i in range(len(data)):                 # every byte flipped: ValueError or a valid array
+            damaged = io.BytesIO(data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:])
+            try:
+                b = fxp.load(damaged)
+            except ValueError as exc:
+                assert str(damaged) in str(exc)
+            else:
+                assert b.fmt == a.fmt and b.shape == a.shape
+    cases = {
+        "not a zip": lambda p: p.write_bytes(b"not a zip"),
+        "empty": lambda p: p.write_bytes(b""),
+        "npy": lambda p: np.save(open(p, "wb"), a.raw),
+        "missing": lambda p: np.savez(p, raw=a.raw, word_bits=16, frac_bits=8),
+        "raw dtype": lambda p: np.savez(p, raw=a.to_float(), word_bits=16, frac_bits=8, signed=True),
+        "word_bits": lambda p: np.savez(p, raw=a.raw, word_bits=40, frac_bits=8, signed=True),
+        "frac_bits float": lambda p: np.savez(p, raw=a.raw, word_bits=16, frac_bits=8.5, signed=True),
+        "signed text": lambda p: np.savez(p, raw=a.raw, word_bits=16, frac_bits=8, signed="False"),
+        "word_bits array": lambda p: np.savez(p, raw=a.raw, word_bits=[16, 16], frac_bits=8, signed=True),
+        "range": lambda p: np.savez(p, raw=np.full(3, 200, np.int16), word_bits=8, frac_bits=0, signed=True),
+        "pickled raw": lambda p: np.savez(p, raw=np.array([1, None], dtype=object), word_bits=8, frac_bits=0,
+                                          signed=True),
+    }
+    problems = {}
+    for name, write in cases.items():
+        path = tmp_path / f"{name}.npz"
+        write(path)
+        problems[name] = _load_error(path)
+    assert "missing" in problems["missing"] and "signed" in problems["missing"]
+    assert "dtype" in problems["raw dtype"] and "word_bits" in problems["word_bits"]
+    assert "frac_bits" in problems["frac_bits float"] and "signed" in problems["signed text"]
+    assert "pickle" in problems["pickled raw"]
+    with pytest.raises(FileNotFoundError):
+        fxp.load(tmp_path / "absent.npz")
+
+
+def test_load_never_runs_code_from_the_file(tmp_path):
+    import pickle
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    evil = tmp_path / "evil.npz"
+    evil.write_bytes(pickle.dumps(Payload()))
+    _load_error(evil)
+    assert not marker.exists()
+
+
 def test_config_is_thread_local_and_nests():
     import threading
     seen = {}
