@@ -2,12 +2,12 @@
 
 Exact bit growth (as apytypes and MATLAB ``fi`` FullPrecision): the result format is the
 smallest one, at the finest fraction the exact result needs, whose range holds every
-possible exact result of the operand formats, so nothing rounds or overflows.  When that format would be
-wider than 32 bits, the 32 most significant bits are kept (MATLAB's KeepMSB): the fraction
-is shortened and the result rounds once with the current rounding mode, but never
-overflows (the trimmed format has room for the rounding carry).  Fraction bits are kept within [-64, 64] the same way; a result coarser than
-2**64 takes a wider word at frac -64 instead, and when no format holds it the rule raises
-ValueError.
+possible exact result of the operand formats, so nothing rounds or overflows.  When that
+format would be wider than 32 bits, the 32 most significant bits are kept (MATLAB's
+KeepMSB): the fraction is shortened and the result rounds once with the current rounding
+mode, but never overflows (the trimmed format has room for the rounding carry).  Fraction
+bits are kept within [-64, 64] the same way; a result coarser than 2**64 takes a wider word
+at frac -64 instead, and when no format holds it the rule raises ValueError.
 """
 from __future__ import annotations
 
