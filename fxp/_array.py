@@ -328,6 +328,11 @@ def coerce_operands(a, b):
     Integers (and integer arrays) take their exact integer format; floats take the
     best-precision format with the other operand's word length (MATLAB ``fi`` style),
     rounded to nearest even.
+
+    Raises
+    ------
+    ValueError
+        A float operand holds inf or NaN, or lies beyond every format's range.
     """
     like = a if isinstance(a, FxpArray) else b
     return _coerce(a, like.fmt), _coerce(b, like.fmt)
@@ -345,9 +350,11 @@ def _coerce(x, like_fmt):
         return asarray(arr, integer_format(arr.ravel().tolist()))
     if arr.dtype.kind != "f":
         raise TypeError(f"cannot combine an FxpArray with {arr.dtype} data")
-    finite = arr[np.isfinite(arr)]
-    peak = float(np.abs(finite).max()) if finite.size else 0.0
-    fmt = float_scalar_format(peak, like_fmt.word_bits)
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        raise ValueError(f"cannot combine an FxpArray with non-finite floats ({bad} of {arr.size} "
+                         "values are inf or NaN): fixed point has neither (comparisons with them work)")
+    fmt = float_scalar_format(float(np.abs(arr).max()) if arr.size else 0.0, like_fmt.word_bits)
     return asarray(arr, fmt, rounding="nearest_even", overflow="saturate")
 
 

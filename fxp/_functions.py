@@ -1,8 +1,12 @@
 """Creation, arithmetic, reduction, joining and I/O functions on FxpArray."""
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
+import os
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -161,7 +165,11 @@ def multiply(a, b, out_format=None, rounding=None, overflow=None, rng=None):
 
 
 def negative(a, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``-a`` (default format: signed, one bit wider), rounded into ``out_format``."""
+    """Exact ``-a``, rounded into ``out_format``.
+
+    The default format is signed and holds [-max, -min]: one bit wider than a signed ``a``
+    (for ``-min``) or an unsigned one (``u8.0 -> s9.0``).
+    """
     fmt = _rules.negative_format(a.fmt) if out_format is None else as_format(out_format)
     zero = np.zeros(1, dtype=np.int8)
     return FxpArray(_ops.binary("subtract", zero, a.fmt.frac_bits, a.raw, a.fmt.frac_bits, fmt,
@@ -169,10 +177,14 @@ def negative(a, out_format=None, rounding=None, overflow=None, rng=None):
 
 
 def absolute(a, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``|a|`` (default format as :func:`negative`), rounded into ``out_format``."""
+    """Exact ``|a|``, rounded into ``out_format``.
+
+    The default format is unsigned with ``a``'s word and fraction bits (``s8.0 -> u8.0``:
+    ``|-128|`` fits 8 unsigned bits).
+    """
     if not a.fmt.signed:
         return a.copy() if out_format is None else a.astype(out_format, rounding, overflow, rng)
-    fmt = _rules.negative_format(a.fmt) if out_format is None else as_format(out_format)
+    fmt = _rules.absolute_format(a.fmt) if out_format is None else as_format(out_format)
     return FxpArray(_ops.binary("multiply", np.sign(a.raw), 0, a.raw, a.fmt.frac_bits, fmt,
                                 rounding, overflow, rng), fmt)
 
@@ -215,10 +227,15 @@ def _pick(a, b, pick):
 # --- reductions ---------------------------------------------------------------------------
 
 def _count(shape, axis):
+    """Elements per output of a reduction over ``axis``.
+
+    numpy checks ``axis`` with its own errors and rules (axis 0 of a 0-d array is allowed) on an
+    empty array of the same rank, where the reduced axes come out as 1 and the others as 0.
+    """
     if axis is None:
         return math.prod(shape)
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return math.prod(shape[ax] for ax in axes)
+    reduced = np.empty((0,) * len(shape), dtype=bool).sum(axis=axis, keepdims=True).shape
+    return math.prod(n for n, r in zip(shape, reduced) if r)
 
 
 def _exact_sum(raw, axis, keepdims, n):
@@ -337,24 +354,54 @@ def save(file, a):
 
 
 def load(file):
-    """Load an FxpArray saved by :func:`save`; corrupt or foreign files raise ValueError."""
-    try:
-        with np.load(file, allow_pickle=False) as data:
-            missing = [k for k in _NPZ_KEYS if k not in data.files]
-            if missing:
-                raise ValueError(f"missing entries {missing}")
-            fields = {k: data[k] for k in _NPZ_KEYS}
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"not an fxp .npz file: {exc}") from None
-    except ValueError as exc:
-        raise ValueError(f"corrupt fxp file {file!r}: {exc}") from None
-    try:
-        fmt = Format(int(fields["word_bits"]), int(fields["frac_bits"]), bool(fields["signed"]))
-        raw = fields["raw"]
-        if raw.dtype != fmt.dtype:
-            raise ValueError(f"raw dtype {raw.dtype} does not match {fmt} ({fmt.dtype})")
-        return from_raw(raw, fmt)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"corrupt fxp file {file!r}: {exc}") from None
+    """Load an FxpArray saved by :func:`save`.
+
+    Parameters
+    ----------
+    file : str, path-like or binary file object
+
+    Raises
+    ------
+    OSError
+        The file cannot be opened (``FileNotFoundError``, ...).
+    ValueError
+        The file is not an fxp ``.npz`` file or is damaged: not a zip archive, truncated, an
+        entry missing, of the wrong dtype or shape, or holding pickled data (never unpickled).
+        The message names the file and the problem.
+    """
+    if isinstance(file, (str, os.PathLike)):
+        name = os.fspath(file)
+        opened = open(name, "rb")
+    else:
+        name, opened = file, contextlib.nullcontext(file)
+    with opened as fh:
+        try:
+            return _read_fxp(fh)
+        except _DAMAGED as exc:
+            raise ValueError(f"corrupt fxp file {name!r}: {exc}") from None
 
 
+# what numpy's and zipfile's readers raise on damaged input
+_DAMAGED = (ValueError, EOFError, OSError, NotImplementedError, RuntimeError, zipfile.BadZipFile,
+            zlib.error)
+
+
+def _read_fxp(fh):
+    """The FxpArray in the open ``.npz`` file ``fh``, every entry checked."""
+    data = np.load(fh, allow_pickle=False)
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"not an .npz archive but a single {type(data).__name__}")
+    with data:
+        missing = [k for k in _NPZ_KEYS if k not in data.files]
+        if missing:
+            raise ValueError(f"missing entries {missing}")
+        fields = {k: data[k] for k in _NPZ_KEYS}
+    for key, kinds in (("word_bits", "iu"), ("frac_bits", "iu"), ("signed", "b")):
+        if fields[key].shape != () or fields[key].dtype.kind not in kinds:
+            raise ValueError(f"{key} must be a scalar of kind {kinds!r}, got {fields[key].dtype} of "
+                             f"shape {fields[key].shape}")
+    fmt = Format(int(fields["word_bits"]), int(fields["frac_bits"]), bool(fields["signed"]))
+    raw = fields["raw"]
+    if raw.dtype != fmt.dtype:
+        raise ValueError(f"raw dtype {raw.dtype} does not match {fmt} ({fmt.dtype})")
+    return from_raw(raw, fmt)

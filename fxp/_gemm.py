@@ -41,10 +41,20 @@ def default_out_format(fa, fb):
                   fa.signed or fb.signed)
 
 
-def _check_operand_format(fmt):
+def kernel_operand(raw, fmt):
+    """Raw operand ``raw`` of format ``fmt`` as the kernel takes it: the uint32 storage of
+    u17..u31 (values below 2**31) is read as int32, the same bits, without a copy.
+
+    Raises
+    ------
+    ValueError
+        ``fmt`` is unsigned 32-bit.
+    """
     if not fmt.signed and fmt.word_bits == 32:
         raise ValueError(f"matmul operands of format {fmt} are not supported: unsigned 32-bit "
                          "products do not fit a 64-bit accumulator; use at most u31")
+    raw = np.asarray(raw)
+    return raw.view(np.int32) if raw.dtype == np.uint32 else raw
 
 
 def _validate_acc(acc_bits, acc_overflow, chunk):
@@ -139,8 +149,7 @@ def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None
     :func:`fxp.count_overflows` and raises under ``overflow="raise"``.
     """
     fa, fb = as_format(fa), as_format(fb)
-    _check_operand_format(fa)
-    _check_operand_format(fb)
+    a_raw, b_raw = kernel_operand(a_raw, fa), kernel_operand(b_raw, fb)
     _validate_acc(acc_bits, acc_overflow, chunk)
     out_format = default_out_format(fa, fb) if out_format is None else as_format(out_format)
     rounding, overflow = resolve_modes(rounding, overflow)

@@ -101,7 +101,7 @@ _FUNCTIONS = {
     np.copy: lambda a, **_: a.copy(),
     np.shape: lambda a: a.shape,
     np.ndim: lambda a: a.ndim,
-    np.size: lambda a, axis=None: a.size if axis is None else a.shape[axis],
+    np.size: lambda a, axis=None: np.size(a.raw, axis),
     np.expand_dims: lambda a, axis: FxpArray(np.expand_dims(a.raw, axis), a.fmt),
     np.broadcast_to: lambda a, shape, **_: FxpArray(np.broadcast_to(a.raw, shape), a.fmt),
 }

@@ -2,10 +2,12 @@
 
 Exact bit growth (as apytypes and MATLAB ``fi`` FullPrecision): the result format is the
 smallest one, at the finest fraction the exact result needs, whose range holds every
-possible exact result of the operand formats, so nothing rounds or overflows.  When that format would be
-wider than 32 bits, the 32 most significant bits are kept (MATLAB's KeepMSB): the fraction
-is shortened and the result rounds once with the current rounding mode, but never
-overflows.  Fraction bits are kept within [-64, 64] the same way.
+possible exact result of the operand formats, so nothing rounds or overflows.  When that
+format would be wider than 32 bits, the 32 most significant bits are kept (MATLAB's
+KeepMSB): the fraction is shortened and the result rounds once with the current rounding
+mode, but never overflows (the trimmed format has room for the rounding carry).  Fraction
+bits are kept within [-64, 64] the same way; a result coarser than 2**64 takes a wider word
+at frac -64 instead, and when no format holds it the rule raises ValueError.
 """
 from __future__ import annotations
 
@@ -15,27 +17,39 @@ from functools import lru_cache
 from ._format import FRAC_BITS_RANGE, MAX_WORD_BITS, Format
 
 
-@lru_cache(maxsize=1024)
-def fit_format(word_bits, frac_bits, signed):
-    """The exact format ``(word_bits, frac_bits)`` trimmed to at most 32 bits (MSBs kept)."""
-    lo, hi = FRAC_BITS_RANGE
-    if word_bits > MAX_WORD_BITS:
-        frac_bits -= word_bits - MAX_WORD_BITS
-        word_bits = MAX_WORD_BITS
-    if frac_bits > hi:
-        word_bits = max(word_bits - (frac_bits - hi), 1)
-        frac_bits = hi
-    if frac_bits < lo:   # coarser than the finest representable scale: keep the range, lose LSBs
-        frac_bits = lo
-    return Format(word_bits, frac_bits, signed)
+def _word_bits(lo_raw, hi_raw, signed):
+    if signed:
+        return max((-lo_raw - 1).bit_length(), hi_raw.bit_length()) + 1
+    return max(hi_raw.bit_length(), 1)
 
 
 def range_format(lo_raw, hi_raw, frac_bits):
-    """Smallest format at ``frac_bits`` holding every raw integer in [lo_raw, hi_raw], trimmed."""
-    if lo_raw < 0:
-        word = max((-lo_raw - 1).bit_length(), hi_raw.bit_length()) + 1
-        return fit_format(word, frac_bits, True)
-    return fit_format(max(hi_raw.bit_length(), 1), frac_bits, False)
+    """Smallest format holding every raw integer in [lo_raw, hi_raw] at scale ``2**-frac_bits``.
+
+    When that needs more than 32 bits or more than 64 fraction bits, the format drops the fewest
+    low bits with which every value of the range, rounded in any mode, still fits: the 32 most
+    significant bits, with room for the rounding carry.  A range coarser than frac -64 is held
+    at frac -64 in a wider word.
+
+    Raises
+    ------
+    ValueError
+        No format holds the range (32 bits at frac -64 are not enough).
+    """
+    lo, hi = FRAC_BITS_RANGE
+    signed = lo_raw < 0
+    if frac_bits < lo:
+        lo_raw, hi_raw, frac_bits = lo_raw << (lo - frac_bits), hi_raw << (lo - frac_bits), lo
+    shift = max(frac_bits - hi, 0)
+    # any rounding of a value of the range by `shift` bits lies between its floor and its ceiling
+    while (word := _word_bits(lo_raw >> shift, -(-hi_raw >> shift), signed)) > MAX_WORD_BITS:
+        shift += word - MAX_WORD_BITS     # never too far: dropping d bits saves at most d bits
+    if frac_bits - shift < lo:
+        raise ValueError(
+            f"no fixed-point format holds the exact result (values up to about 2**"
+            f"{max(-lo_raw, hi_raw).bit_length() - frac_bits}; the widest formats, s32.{lo} and "
+            f"u32.{lo}, stop below 2**95 and 2**96): pass out_format=, or convert the operands first")
+    return Format(word, frac_bits - shift, signed)
 
 
 def _raw_range(fmt, frac_bits):
@@ -62,8 +76,14 @@ def multiply_format(fa, fb):
 
 @lru_cache(maxsize=1024)
 def negative_format(fmt):
-    """Exact format of ``-a`` and ``abs(a)`` (``-min`` needs one more bit when signed)."""
-    return range_format(-fmt.max_raw, max(-fmt.min_raw, fmt.max_raw), fmt.frac_bits)
+    """Exact format of ``-a``: signed, [-max, -min] (``-min`` needs one more bit when signed)."""
+    return range_format(-fmt.max_raw, -fmt.min_raw, fmt.frac_bits)
+
+
+@lru_cache(maxsize=1024)
+def absolute_format(fmt):
+    """Exact format of ``abs(a)``: unsigned, [0, max(-min, max)] (``s8.0 -> u8.0``)."""
+    return range_format(0, max(-fmt.min_raw, fmt.max_raw), fmt.frac_bits)
 
 
 @lru_cache(maxsize=1024)
@@ -97,9 +117,27 @@ def integer_format(values):
 
 
 def float_scalar_format(value, word_bits):
-    """Best-precision signed format of ``word_bits`` bits for the float ``value``."""
-    if value == 0 or not math.isfinite(value):
+    """Best-precision signed format of ``word_bits`` bits for the finite float ``value``: the finest
+    scale (at most frac 64) at which ``value`` rounded to nearest fits; one coarser than that of
+    ``value``'s exponent when rounding carries (0.99999999 -> 1.0).  Below frac -64 the word grows
+    instead.
+
+    Raises
+    ------
+    ValueError
+        ``value`` lies beyond every format's range (``|value| >= 2**95``, about).
+    """
+    if value == 0:
         return Format(word_bits, word_bits - 1)
-    exponent = math.frexp(abs(value))[1]          # |value| < 2**exponent
     lo, hi = FRAC_BITS_RANGE
-    return Format(word_bits, min(max(word_bits - 1 - exponent, lo), hi))
+    magnitude = abs(value)
+    frac = min(word_bits - 1 - math.frexp(magnitude)[1], hi)      # magnitude < 2**exponent
+    if round(math.ldexp(magnitude, frac)) >> (word_bits - 1):        # rounds up to 2**exponent
+        frac -= 1
+    if frac >= lo:
+        return Format(word_bits, frac)
+    word = round(math.ldexp(magnitude, lo)).bit_length() + 1
+    if word > MAX_WORD_BITS:
+        raise ValueError(f"the float {value!r} lies beyond the range of every fixed-point format "
+                         f"(the widest, s{MAX_WORD_BITS}.{lo}, stops below 2**95)")
+    return Format(word, lo)

@@ -129,7 +129,7 @@ def empirical_overflow_rate(k, sigma_a, sigma_b, fmt_a, fmt_b, acc_bits, n_outpu
     ``fmt_a``/``fmt_b`` (nearest, saturating).  Compare with :func:`overflow_probability`
     (``sigma_product = sigma_a * sigma_b``, ``acc_frac_bits = frac_a + frac_b``).
     """
-    from ._gemm import accumulate_raw
+    from ._gemm import accumulate_raw, kernel_operand
 
     fa, fb = as_format(fmt_a), as_format(fmt_b)
     rng = np.random.default_rng(seed)
@@ -137,7 +137,7 @@ def empirical_overflow_rate(k, sigma_a, sigma_b, fmt_a, fmt_b, acc_bits, n_outpu
     m = max(1, -(-n_outputs // n))
     a = quantize(rng.normal(0.0, sigma_a, (m, k)), fa, "nearest_even", "saturate")
     b = quantize(rng.normal(0.0, sigma_b, (k, n)), fb, "nearest_even", "saturate")
-    _, hits, _ = accumulate_raw(a, b, acc_bits, "saturate", chunk)
+    _, hits, _ = accumulate_raw(kernel_operand(a, fa), kernel_operand(b, fb), acc_bits, "saturate", chunk)
     return hits / (m * n)
 
 

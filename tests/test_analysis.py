@@ -37,6 +37,19 @@ def test_overflow_probability_matches_gemm():
     assert analysis.overflow_probability(0, 1.0, 8, 0) == 0.0
 
 
+def test_empirical_overflow_rate_takes_unsigned_31_bit_operands():
+    """u17..u31 operands (uint32 storage) give the reference's rate (they raised TypeError)."""
+    from fxp._reference_gemm import accumulate_reference
+    rate = analysis.empirical_overflow_rate(64, 8.0, 2.0, "u31.12", "s16.12", 28, n_outputs=128, seed=3)
+    rng = np.random.default_rng(3)        # the operands the docstring describes
+    a = fxp.asarray(rng.normal(0.0, 8.0, (2, 64)), "u31.12")
+    b = fxp.asarray(rng.normal(0.0, 2.0, (64, 64)), "s16.12")
+    _, hit = accumulate_reference(a.raw.astype(np.int64), b.raw.astype(np.int64), 28)
+    assert 0 < rate == hit.mean()
+    with pytest.raises(ValueError, match="use at most u31"):
+        analysis.empirical_overflow_rate(64, 8.0, 2.0, "u32.12", "s16.12", 28)
+
+
 @pytest.mark.parametrize("n, m_acc", [(64, 6), (300, 7)])
 def test_per_term_vrr_matches_its_emulation(n, m_acc):
     model = analysis.vrr(n, m_acc, 5)

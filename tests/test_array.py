@@ -92,7 +92,7 @@ def test_arithmetic_operators_and_scalars():
     assert (a << 2).to_float().tolist() == [6.0, -9.0] and (a >> 1).fmt == Format(16, 9)
     assert (-a).to_float().tolist() == [-1.5, 2.25] and abs(a).to_float().tolist() == [1.5, 2.25]
     m = fxp.from_raw([-128], "s8.0")
-    assert (-m).to_float().tolist() == [128.0] and abs(m).fmt == Format(9, 0)
+    assert (-m).to_float().tolist() == [128.0] and abs(m).fmt == Format(8, 0, False)
     b = a.copy()
     b += a
     b *= 2
@@ -100,6 +100,41 @@ def test_arithmetic_operators_and_scalars():
     assert b.to_float().tolist() == [5.0, -10.0] and b.fmt == a.fmt
     assert (a > 0).tolist() == [True, False] and (a == a).all() and (a != 0).all()
     assert (a <= -2.25).tolist() == [False, True]
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan, np.array([1.0, np.inf]), np.array([np.nan, 2.0])],
+                         ids=["inf", "-inf", "nan", "array-inf", "array-nan"])
+def test_arithmetic_with_non_finite_floats_raises(bad):
+    """Fixed point has no inf or NaN: an operand holding one raises (a * inf used to give ~a)."""
+    a = fxp.asarray([1.0, 2.0], "s16.8")
+    calls = [lambda: a * bad, lambda: bad * a, lambda: a + bad, lambda: a - bad, lambda: bad - a,
+             lambda: fxp.multiply(a, bad, out_format="s16.8"), lambda: np.multiply(a, bad),
+             lambda: np.add(a, bad, out=fxp.zeros(2, "s16.8")), lambda: fxp.maximum(a, bad)]
+    for call in calls:
+        with pytest.raises(ValueError, match="non-finite"):
+            call()
+    b = a.copy()
+    with pytest.raises(ValueError, match="non-finite"):
+        b *= bad
+    assert b.raw.tolist() == a.raw.tolist()
+
+
+def test_comparisons_with_non_finite_floats_are_exact():
+    a = fxp.asarray([1.0, -2.0], "s16.8")
+    assert (a < np.inf).all() and (a > -np.inf).all() and not (a == np.inf).any()
+    assert not (a == np.nan).any() and (a != np.nan).all() and not (a < np.nan).any()
+    assert (a <= np.array([np.inf, -np.inf])).tolist() == [True, False]
+    assert np.greater(a, np.array([-np.inf, np.nan])).tolist() == [True, False]
+
+
+def test_float_operands_take_a_format_that_holds_them():
+    """A float operand gets the best-precision format that holds it rounded: one bit coarser when
+    rounding carries, a wider word at frac -64 when it is that large, an error beyond every format."""
+    a = fxp.asarray([1.0, -2.0], "s16.8")
+    assert (a * 0.99999999).to_float().tolist() == [1.0, -2.0]       # 0.99999999 -> 1.0, not 1 - 2**-15
+    assert (a * 2.0**80).to_float().tolist() == [2.0**80, -2.0**81]  # held as s18.-64, not saturated
+    with pytest.raises(ValueError, match="range of every fixed-point format"):
+        a * 1e30
 
 
 def test_reductions():
@@ -116,6 +151,50 @@ def test_reductions():
     assert fxp.mean(a, axis=0, rounding="toward_zero").raw.tolist() == [2, -1, 0]
     with pytest.raises(ValueError, match="empty"):
         fxp.mean(fxp.zeros((0,), "s8.0"))
+
+
+# fxp call, the numpy call on the raws that must fail the same way.  The means follow numpy's
+# reductions (np.sum), which take axis 0 of a 0-d array, where np.mean refuses it
+REDUCTIONS = {
+    "fxp.sum": (lambda a, ax: fxp.sum(a, axis=ax), np.sum), "fxp.mean": (lambda a, ax: fxp.mean(a, axis=ax), np.sum),
+    "fxp.max": (lambda a, ax: fxp.max(a, axis=ax), np.max), "fxp.min": (lambda a, ax: fxp.min(a, axis=ax), np.min),
+    "FxpArray.sum": (lambda a, ax: a.sum(ax), np.sum), "FxpArray.mean": (lambda a, ax: a.mean(ax), np.sum),
+    "np.sum": (np.sum, np.sum), "np.mean": (np.mean, np.sum), "np.amax": (np.amax, np.amax),
+    "np.add.reduce": (np.add.reduce, np.add.reduce), "np.size": (np.size, np.size),
+}
+SINGLE_AXIS = {
+    "fxp.argmax": (lambda a, ax: fxp.argmax(a, axis=ax), np.argmax),
+    "fxp.argmin": (lambda a, ax: fxp.argmin(a, axis=ax), np.argmin),
+    "np.argmax": (np.argmax, np.argmax), "squeeze": (lambda a, ax: a.squeeze(ax), np.squeeze),
+    "concatenate": (lambda a, ax: fxp.concatenate([a, a], axis=ax), lambda r, ax: np.concatenate([r, r], axis=ax)),
+    "stack": (lambda a, ax: fxp.stack([a, a], axis=ax), lambda r, ax: np.stack([r, r], axis=ax)),
+    "swapaxes": (lambda a, ax: a.swapaxes(0, ax), lambda r, ax: np.swapaxes(r, 0, ax)),
+    "np.expand_dims": (np.expand_dims, np.expand_dims),
+}
+
+
+def _outcome(func, *args):
+    """(shape of the result, None) or (None, (exception type, message))."""
+    try:
+        return np.shape(func(*args)), None
+    except (ValueError, TypeError, IndexError) as exc:
+        return None, (type(exc), str(exc))
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS) + sorted(SINGLE_AXIS))
+def test_bad_axes_fail_as_numpy_does(name):
+    """Out-of-range axes raise numpy's AxisError with numpy's message (sum and mean raised a bare
+    IndexError, np.size too); 0-d arrays and repeated axes behave as in numpy."""
+    func, numpy_func = {**REDUCTIONS, **SINGLE_AXIS}[name]
+    cases = [((2, 3), 5), ((2, 3), -4), ((), 0), ((), -1), ((), 1), ((2, 3), 1)]
+    if name in REDUCTIONS and name != "np.size":
+        cases += [((2, 3), (0, 5)), ((2, 3, 4), (-1, 3)), ((2, 3), (1, -1)), ((2, 3), ())]
+    for shape, axis in cases:
+        a = fxp.zeros(shape, "s8.0")
+        expected = _outcome(numpy_func, a.raw, axis)
+        assert _outcome(func, a, axis) == expected, (shape, axis)
+        if expected[1] is not None and "out of bounds" in expected[1][1]:
+            assert expected[1][0] is np.exceptions.AxisError
 
 
 @pytest.mark.parametrize("rounding", [m.value for m in fxp.Rounding])
@@ -250,6 +329,73 @@ def test_repr_pickle_and_npz(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError):
         fxp.load(tmp_path / "junk.npz")
+
+
+def _load_error(path):
+    with pytest.raises(ValueError) as err:
+        fxp.load(path)
+    assert str(path) in str(err.value)            # names the file
+    return str(err.value)
+
+
+def test_load_rejects_corrupt_files_with_value_error(tmp_path):
+    """Corrupt, truncated, foreign and pickled files raise ValueError naming the file and the
+    problem (a damaged zip raised BadZipFile, an .npy file TypeError); nothing is unpickled."""
+    import io
+    a = fxp.asarray(np.linspace(-3, 3, 40).reshape(5, 8), "s16.8")
+    for save in (fxp.save, lambda f, x: np.savez_compressed(f, raw=x.raw, word_bits=16, frac_bits=8, signed=True)):
+        buffer = io.BytesIO()
+        save(buffer, a)
+        data = buffer.getvalue()
+        for n in range(len(data)):                 # every truncation
+            _load_error(io.BytesIO(data[:n]))
+        for i in range(len(data)):                 # every byte flipped: ValueError or a valid array
+            damaged = io.BytesIO(data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:])
+            try:
+                b = fxp.load(damaged)
+            except ValueError as exc:
+                assert str(damaged) in str(exc)
+            else:
+                assert b.fmt == a.fmt and b.shape == a.shape
+    cases = {
+        "not a zip": lambda p: p.write_bytes(b"not a zip"),
+        "empty": lambda p: p.write_bytes(b""),
+        "npy": lambda p: np.save(open(p, "wb"), a.raw),
+        "missing": lambda p: np.savez(p, raw=a.raw, word_bits=16, frac_bits=8),
+        "raw dtype": lambda p: np.savez(p, raw=a.to_float(), word_bits=16, frac_bits=8, signed=True),
+        "word_bits": lambda p: np.savez(p, raw=a.raw, word_bits=40, frac_bits=8, signed=True),
+        "frac_bits float": lambda p: np.savez(p, raw=a.raw, word_bits=16, frac_bits=8.5, signed=True),
+        "signed text": lambda p: np.savez(p, raw=a.raw, word_bits=16, frac_bits=8, signed="False"),
+        "word_bits array": lambda p: np.savez(p, raw=a.raw, word_bits=[16, 16], frac_bits=8, signed=True),
+        "range": lambda p: np.savez(p, raw=np.full(3, 200, np.int16), word_bits=8, frac_bits=0, signed=True),
+        "pickled raw": lambda p: np.savez(p, raw=np.array([1, None], dtype=object), word_bits=8, frac_bits=0,
+                                          signed=True),
+    }
+    problems = {}
+    for name, write in cases.items():
+        path = tmp_path / f"{name}.npz"
+        write(path)
+        problems[name] = _load_error(path)
+    assert "missing" in problems["missing"] and "signed" in problems["missing"]
+    assert "dtype" in problems["raw dtype"] and "word_bits" in problems["word_bits"]
+    assert "frac_bits" in problems["frac_bits float"] and "signed" in problems["signed text"]
+    assert "pickle" in problems["pickled raw"]
+    with pytest.raises(FileNotFoundError):
+        fxp.load(tmp_path / "absent.npz")
+
+
+def test_load_never_runs_code_from_the_file(tmp_path):
+    import pickle
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    evil = tmp_path / "evil.npz"
+    evil.write_bytes(pickle.dumps(Payload()))
+    _load_error(evil)
+    assert not marker.exists()
 
 
 def test_config_is_thread_local_and_nests():

@@ -301,6 +301,34 @@ def test_default_accumulator_is_exact():
     np.testing.assert_array_equal(got.raw, np.array(want, dtype=np.int64))
 
 
+@pytest.mark.parametrize("fa, fb", [("u17.0", "s16.4"), ("u24.3", "u31.0"), ("u31.0", "u31.0"),
+                                    ("u31.2", "s32.1"), ("u20.-3", "u8.8"), ("s8.0", "u31.5")])
+@pytest.mark.parametrize("acc_bits, acc_overflow", [(None, "saturate"), (40, "saturate"), (40, "wrap")])
+def test_unsigned_17_to_31_bit_operands(simd, fa, fb, acc_bits, acc_overflow):
+    """uint32-stored operands (u17..u31) multiply bit-exactly like the reference (they raised a
+    TypeError from the kernel); u32 keeps its clear error."""
+    fa, fb = fxp.Format.parse(fa), fxp.Format.parse(fb)
+    rng = np.random.default_rng(21)
+    a = rng.integers(fa.min_raw, fa.max_raw + 1, (7, 19), dtype=np.int64)
+    b = rng.integers(fb.min_raw, fb.max_raw + 1, (19, 5), dtype=np.int64)
+    a[0], b[:, 0] = fa.max_raw, fb.max_raw          # the largest products
+    b[:, 1] = fb.min_raw
+    x, y = fxp.from_raw(a.astype(fa.dtype), fa), fxp.from_raw(b.astype(fb.dtype), fb)
+    out = fxp.Format(32, fa.frac_bits + fb.frac_bits - 30)
+    bits = acc_bits or min(64, fxp.analysis.worst_case_acc_bits(fa, fb, 19))
+    for rounding in ROUNDINGS:
+        got = fxp.matmul(x, y, out, rounding, "saturate", acc_bits, acc_overflow, rng=Xorshift(3))
+        want, _ = gemm_reference(a, fa, b, fb, out, rounding, "saturate", bits, acc_overflow, None,
+                                 draw_key(Xorshift(3)))
+        np.testing.assert_array_equal(got.raw, want, err_msg=rounding)
+    t = fxp.matmul(x[:, ::-2], y[::-2, :].T.copy().T)             # strided operands
+    want, _ = gemm_reference(a[:, ::-2], fa, b[::-2], fb, t.fmt, "nearest_even", "saturate", 64,
+                             "saturate", None, 0)
+    np.testing.assert_array_equal(t.raw, want)
+    with pytest.raises(ValueError, match="use at most u31"):
+        fxp.matmul(fxp.zeros((1, 19), "u32.0"), y)
+
+
 def test_overflow_raise():
     a = fxp.asarray([[7.0] * 4], "s8.4")
     with pytest.raises(fxp.FxpOverflowError, match="1 of 1"):
