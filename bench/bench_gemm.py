@@ -5,9 +5,9 @@ pytest-benchmark (short by default: sizes 256 and 512)::
     python -m pytest bench/bench_gemm.py --benchmark-only
     FXP_BENCH_SIZES=256,512,1024,2048 python -m pytest bench/bench_gemm.py --benchmark-only
 
-Report for docs/gemm.md (min-of-N timings, ratios to numpy float32, plot)::
+Report for docs/results/gemm.md (min-of-N timings, ratios to numpy float32, plot)::
 
-    PYTHONPATH=. python bench/bench_gemm.py --sizes 256 512 1024 2048 --threads 1 2 --plot docs/gemm.png
+    PYTHONPATH=. python bench/bench_gemm.py --sizes 256 512 1024 2048 --threads 1 2 --plot docs/results/gemm.png
 
 The MLP training GEMMs of ``bench/bench_nn.py`` (batch 100, 784-1000-1000-10, Gupta policy)::
 
@@ -252,7 +252,7 @@ def plot(results, sizes, path):
         ax.grid(True, alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata={"Software": None})
 
 
 def main(argv=None):

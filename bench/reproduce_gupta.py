@@ -2,11 +2,14 @@
 
 Run the configurations (each is resumable: re-running continues from its checkpoint)::
 
-    python bench/reproduce_gupta.py run --runs-dir /work/runs/gupta --rounds 2,5,10 [--only mlp-sr14 ...]
+    python bench/reproduce_gupta.py run --epochs 20 [--only mlp-sr14 ...]
 
-then build the table and the figure under docs/::
+then write the table, the run record and the figures into docs/results/::
 
-    python bench/reproduce_gupta.py report --runs-dir /work/runs/gupta --docs docs
+    python bench/reproduce_gupta.py report --epochs 20
+
+Run directories go under runs/gupta/ (``--runs-dir``); they are not part of the repository,
+and ``report`` reads the per-epoch records it plots from them.
 
 Every run trains with plain mini-batch SGD (batch 100, lr 0.01, no momentum, seed 0), as in
 the paper's MNIST experiments; the fixed-point runs put every tensor role in <16-FL, FL>.
@@ -75,7 +78,8 @@ def _row(name, history):
 
 
 def report(args):
-    """Write ``docs/gupta_<dataset>.md`` (table) and the test-error figures from finished epochs."""
+    """Write ``gupta_<dataset>_table.md``, ``gupta_<dataset>_runs.json`` and the test-error figures
+    (``gupta_<dataset>_mlp.png``, ``..._lenet.png``) into ``--docs`` from the finished epochs."""
     base = Path(args.runs_dir) / args.dataset
     docs = Path(args.docs)
     docs.mkdir(parents=True, exist_ok=True)
@@ -111,7 +115,7 @@ def main(argv=None):
     p.add_argument("action", choices=("run", "report"))
     p.add_argument("--dataset", default="fashion-mnist", choices=("fashion-mnist", "mnist"))
     p.add_argument("--runs-dir", default="runs/gupta")
-    p.add_argument("--docs", default="docs")
+    p.add_argument("--docs", default="docs/results", help="output folder of report (default docs/results)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--rounds", type=lambda t: [int(e) for e in t.split(",")],
                    help="epoch targets of successive rounds over the runs, e.g. 2,5,10 (default: --epochs)")

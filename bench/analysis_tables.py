@@ -1,6 +1,6 @@
-"""Print the tables of docs/analysis.md.
+"""Print the tables of docs/results/analysis.md (computed, not timed; fixed seeds).
 
-Run from the repository root: ``PYTHONPATH=. python docs/analysis_tables.py`` (about 3 minutes).
+Run from the repository root: ``python bench/analysis_tables.py`` (about 3 minutes on one core).
 """
 from fxp import analysis
 
@@ -9,7 +9,7 @@ VRR_CASES = [  # (n, m_acc, m_p, chunk)
     (576, 10, 5, None), (4608, 8, 5, None), (4608, 10, 5, None), (4608, 8, 5, 64),
     (4608, 4, 3, None), (16384, 6, 5, None), (16384, 6, 5, 64),
 ]
-GEMM_LENGTHS = [  # papers.md B.6
+GEMM_LENGTHS = [  # GEMM lengths of ResNet layers (Sakr et al. 2019)
     ("FWD ResNet-32 3x3x64", 576), ("FWD ResNet-18 3x3x512", 4608),
     ("GRAD ResNet-18 7x7, B=256", 12544), ("GRAD ResNet-32 B=128", 131072),
     ("GRAD ResNet-18 56x56 B=256", 802816),
