@@ -9,7 +9,7 @@ static inline size_t storage_size(int type) { return type <= FXP_U8 ? 1 : type <
 /* How far ahead of the loads the streaming loops prefetch.  The hardware prefetcher alone
  * leaves a single core well short of its bandwidth on arrays of a few MB.  To compare
  * distances, build bench/elementwise_loop.c with -DFXP_PREFETCH_BYTES=<bytes> (0: the line
- * being loaded, i.e. no prefetch ahead) and run it on 1e6 elements; docs/bench-core.md has
+ * being loaded, i.e. no prefetch ahead) and run it on 1e6 elements; docs/results/core-bench.md has
  * the figures. */
 #ifndef FXP_PREFETCH_BYTES
 #define FXP_PREFETCH_BYTES 4096
