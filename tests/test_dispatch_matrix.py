@@ -11,16 +11,18 @@ ldexp, add, subtract, multiply, negative, absolute, sum, mean) run on strided an
 against fxp/_reference.py, with ``overflow="raise"`` raising exactly when the reference overflows.
 
 Speed: the kernels are elementwise and element i's random word depends only on (key, i), so
-each group (entry point, operand storages, strides, shifts, rounding) computes its rounded values
-once, vectorised and exact (numpy int64 where no intermediate can reach 2**62, else Python ints
-in object arrays; ``test_oracle_matches_reference`` checks that oracle against fxp/_reference.py),
-on a pool of 86 elements, and each case of the group (output storage and width, overflow mode)
-compares every length 0..70 as a window of that pool.  Within a group, the start offset (0..15
-elements of 64-byte-aligned buffers, for a, b and the output) rotates with the case so that the
-group's cases together run every (length, offset) pair.  Outputs land in sentinel-filled rows,
-so a write past the end of the output is a mismatch too.
+each group (entry point, operand storages, strides, shifts) builds one pool of 86 elements (and
+one of 1016 for the 1000-element calls) and rounds it once per rounding mode, vectorised and
+exact (numpy int64 where no intermediate can reach 2**62, else Python ints in object arrays;
+``test_oracle_matches_reference`` checks that oracle against fxp/_reference.py); each case of the
+group (rounding, output storage and width, overflow mode) then compares every length 0..70 as a
+window of that pool.  The start offset (0..15 elements into 64-byte-aligned buffers; a and b
+share it, the output has its own) rotates with the case, so that the cases of a group together
+run every (length, offset) pair.  Outputs land in sentinel-filled rows, so a write past the end
+of the output is a mismatch too.  Saturate and raise cases share their offsets and expectations.
 
-The tally (``TALLY``) is printed by ``test_zz_dispatch_matrix_report``.
+tests/conftest.py prints the totals (``TALLY``, ``summary()``) after the run, and
+``test_zz_dispatch_matrix_report`` fails when any case mismatched.
 """
 import math
 from fractions import Fraction
@@ -55,9 +57,10 @@ BITS = {t: (max(-int(np.iinfo(t).min), int(np.iinfo(t).max) + 1) - 1).bit_length
 OUT_WIDTHS = {np.dtype(np.int8): (8, 1), np.dtype(np.uint8): (8, 5), np.dtype(np.int16): (16, 9),
               np.dtype(np.uint16): (16, 13), np.dtype(np.int32): (32, 17), np.dtype(np.uint32): (32, 25)}
 
-# Shift classes of the int op: (name, candidates (da, db, s) for operand magnitude bits
-# (bits_a, bits_b)).  Each group takes one candidate of its class in turn (the group counter),
-# so over a class's groups every candidate runs with every storage pair; the candidates are
+# Shift classes of the int op: name -> candidates (da, db, s) for operand magnitude bits
+# (bits_a, bits_b).  Each group takes one candidate of its class in turn (by its stride pattern
+# and storages, see _int_groups), so over the groups of a first-operand storage every candidate
+# runs; the candidates are
 # chosen so that each branch of the C dispatch for the class is taken: int32 lanes
 # (int_op32_fits), int64 lanes (int_op64_fits), the int64 chunk loop with near / far / left
 # shifts (fxp_requantize_i64) and the __int128 loop (fits_int64 false).
@@ -78,15 +81,13 @@ def _result_shifts(values):
 def _alignment(side):
     """Shift-class candidates with operand ``side`` ("a" or "b") aligned: in int32 lanes, just
     beyond them, at the int64 limit, just beyond it (__int128) and at the 2**126 limit; the
-    result shift cancels the alignment, keeps it, or goes further right."""
+    result shift is 0, cancels the alignment or goes further right, up to 2**128 and beyond
+    (the far rounding of fxp_shr_round_i128)."""
     def candidates(bits_a, bits_b):
         bits = bits_a if side == "a" else bits_b
-        shifts = sorted({d for d in (1, 29 - bits, 30 - bits, 62 - bits, 63 - bits, 126 - bits - 1) if d >= 1})
-        out = []
-        for i, d in enumerate(shifts):
-            s = (0, d, d + 7, d + bits)[i % 4]
-            out.append((d, 0, s) if side == "a" else (0, d, s))
-        return out
+        shifts = sorted({d for d in (1, 29 - bits, 30 - bits, 62 - bits, 63 - bits, 125 - bits) if d >= 1})
+        pairs = [(d, (0, d, d + 7, d + bits)[i % 4]) for i, d in enumerate(shifts)] + [(shifts[-1], 128)]
+        return [(d, 0, s) if side == "a" else (0, d, s) for d, s in pairs]
     return candidates
 
 
@@ -562,6 +563,7 @@ def _check_quantize_group(rec, dtype, frac_bits, finite, g):
     x_long = _copy_aligned(_quantize_pool(frac_bits, formats, LONG + OFFSETS, long_offset, finite, dtype, rng))
     x_long = x_long[long_offset:long_offset + LONG]
     inf2d = np.cumsum(np.isinf(_windows(pool)), axis=1)
+    inf_long = int(np.isinf(x_long).sum())
     quantize = _elementwise.quantize
     view_cache = {}
     j = 0
@@ -587,6 +589,8 @@ def _check_quantize_group(rec, dtype, frac_bits, finite, g):
                 out = _blank(_long_out(fmt.dtype, LONG))
                 count = quantize(x_long, out, frac_bits, mode, ovf, lo, hi, w, KEY, 1)
                 bad += _check_long(out, count[0], rounded_long, fmt, overflow)
+                if count[1:] != (0, inf_long):
+                    bad.append(f"length={LONG}: NaN / inf counts {count[1:]}")
                 rec.case(SHORT + 1, bad, lambda: f"quantize {dtype.__name__}->{fmt} frac_bits={frac_bits} "
                                                  f"{rounding} {overflow}")
 
