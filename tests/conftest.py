@@ -1,4 +1,5 @@
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -15,6 +16,12 @@ def pytest_report_header(config):
     forced = os.environ.get("FXP_SIMD_LEVEL")
     how = f"FXP_SIMD_LEVEL={forced}" if forced else "every level the CPU has"
     return f"fxp SIMD levels: elementwise {SIMD_LEVELS}, GEMM {GEMM_ISAS} ({how})"
+
+
+def pytest_terminal_summary(terminalreporter):
+    matrix = sys.modules.get("test_dispatch_matrix")
+    if matrix is not None and matrix.TALLY["cases"]:
+        terminalreporter.write_line(matrix.summary())
 
 
 @pytest.fixture(params=SIMD_LEVELS, ids=lambda lvl: f"simd{lvl}")
