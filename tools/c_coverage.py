@@ -3,9 +3,12 @@
 Builds a gcov-instrumented copy of the working tree (``FXP_COVERAGE=1``, see setup.py) in a
 temporary directory, runs the test suite there once per SIMD level the CPU has
 (``FXP_SIMD_LEVEL=0``, ``1``, ``2``), collects gcov's counts after each run and prints Markdown
-tables: lines executed per source file of csrc (the ``.h`` files are textually included; gcov
-counts their lines where they are written) and level, and per SIMD variant of the functions
-compiled once per instruction set.  The developer's own build and tree are not touched.
+tables per level: lines executed and branch arcs taken per source file of csrc (the ``.h`` files
+are textually included; gcov counts their lines where they are written), and lines and basic
+blocks of the functions compiled once per instruction set, per variant.  A line counts once
+however many specialised copies the compiler made of it (macros, always_inline functions
+inlined with constant arguments); the arcs and blocks count every copy.  The developer's own
+build and tree are not touched.
 
 Run from anywhere in the repository, with the package's build requirements (setuptools >= 77,
 Cython >= 3, numpy) and test requirements installed::
@@ -136,13 +139,15 @@ def collect(tree, objdir):
     -------
     dict
         ``lines``: {(file, line): count} (all function instances of a line summed);
+        ``arcs``: {(file, line, function, i): count} of the line's i-th branch arc (one line
+        of a macro or of an inlined specialised function holds the arcs of all its copies);
         ``by_function``: {(file, line, function): count} for lines gcov places in a function
         (lines of always_inline code count in their caller and carry no function);
         ``blocks``: {(file, function): (basic blocks, executed blocks)}.
     """
-    lines, by_function, blocks = defaultdict(int), defaultdict(int), {}
+    lines, arcs, by_function, blocks = defaultdict(int), {}, defaultdict(int), {}
     for source in sorted((tree / CSRC).glob("*.c")):
-        proc = run(["gcov", "-t", "-j", "-o", str(objdir), str(source.relative_to(tree))], tree)
+        proc = run(["gcov", "-t", "-j", "-b", "-o", str(objdir), str(source.relative_to(tree))], tree)
         if proc.returncode:
             sys.exit(f"gcov failed on {source.name}:\n{proc.stderr}")
         for doc in proc.stdout.splitlines():
@@ -152,12 +157,15 @@ def collect(tree, objdir):
                     continue   # system headers (the intrinsics)
                 name = name[len(CSRC) + 1:]
                 for ln in entry["lines"]:
-                    lines[name, ln["line_number"]] += ln["count"]
-                    if "function_name" in ln:
-                        by_function[name, ln["line_number"], ln["function_name"]] += ln["count"]
+                    number, function = ln["line_number"], ln.get("function_name", "")
+                    lines[name, number] += ln["count"]
+                    if function:
+                        by_function[name, number, function] += ln["count"]
+                    for i, arc in enumerate(ln["branches"]):
+                        arcs[name, number, function, i] = arc["count"]
                 for fn in entry["functions"]:
                     blocks[name, fn["name"]] = (fn["blocks"], fn["blocks_executed"])
-    return {"lines": dict(lines), "by_function": dict(by_function), "blocks": blocks}
+    return {"lines": dict(lines), "arcs": arcs, "by_function": dict(by_function), "blocks": blocks}
 
 
 def run_level(tree, objdir, level, pytest_args):
@@ -177,22 +185,22 @@ def fraction(executed, total):
     return f"{executed}/{total} ({100.0 * executed / total:.1f} %)" if total else "-"
 
 
-def line_table(results, levels_run, skipped):
-    """The Markdown table of executed / executable lines per csrc file and level, with the
-    union over the levels run."""
-    executable = sorted({key for r in results.values() for key in r["lines"]})
-    files = sorted({f for f, _ in executable})
+def file_table(results, levels_run, skipped, kind):
+    """The Markdown table of the executed ``kind`` ("lines" or "arcs", see collect) per csrc
+    file and level, with the union over the levels run."""
+    units = sorted({key for r in results.values() for key in r[kind]})
+    files = sorted({key[0] for key in units})
     head = [f"level {lvl} ({LEVEL_NAMES[lvl]})" for lvl in sorted(LEVEL_NAMES)] + ["union"]
     rows = ["| file | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
     for f in files + ["all"]:
-        keys = [k for k in executable if f in ("all", k[0])]
+        keys = [k for k in units if f in ("all", k[0])]
         cells = []
         for lvl in sorted(LEVEL_NAMES):
             if lvl in skipped:
                 cells.append(skipped[lvl])
             else:
-                cells.append(fraction(sum(results[lvl]["lines"].get(k, 0) > 0 for k in keys), len(keys)))
-        union = sum(any(results[lvl]["lines"].get(k, 0) > 0 for lvl in levels_run) for k in keys)
+                cells.append(fraction(sum(results[lvl][kind].get(k, 0) > 0 for k in keys), len(keys)))
+        union = sum(any(results[lvl][kind].get(k, 0) > 0 for lvl in levels_run) for k in keys)
         cells.append(fraction(union, len(keys)))
         rows.append(f"| {'**all**' if f == 'all' else f} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
@@ -247,27 +255,33 @@ def enclosing_definitions(text):
 
 def missing_lines(tree, results, levels_run):
     """The unexecuted lines at each level run, as Markdown: per level, per file, per function
-    (gcov's, or for always_inline code the definition enclosing the line), ``file:line  text``."""
+    (gcov's, or for always_inline code the definition enclosing the line), ``file:line  text``;
+    executed lines with branch arcs never taken are listed too, marked ``[taken/arcs]``."""
     out = []
     for lvl in levels_run:
         out.append(f"\n### Not executed at level {lvl} ({LEVEL_NAMES[lvl]})\n")
         counts = results[lvl]
-        functions = defaultdict(set)
+        functions, arcs = defaultdict(set), defaultdict(lambda: [0, 0])
         for f, line, fn in counts["by_function"]:
             functions[f, line].add(fn)
+        for (f, line, _, _), c in counts["arcs"].items():
+            arcs[f, line][0] += c > 0
+            arcs[f, line][1] += 1
         for f in sorted({f for f, _ in counts["lines"]}):
             source = (tree / CSRC / f).read_text().splitlines()
             enclosing = enclosing_definitions("\n".join(source))
             grouped = defaultdict(list)
             for (g, line), c in sorted(counts["lines"].items()):
-                if g == f and c == 0:
-                    grouped[", ".join(sorted(functions[f, line])) or enclosing[line]].append(line)
+                taken, total = arcs[g, line]
+                if g == f and (c == 0 or taken < total):
+                    mark = f" [{taken}/{total} arcs]" if c else ""
+                    grouped[", ".join(sorted(functions[f, line])) or enclosing[line]].append((line, mark))
             if not grouped:
                 continue
             out.append(f"\n#### {f}\n")
-            for fn, numbers in sorted(grouped.items(), key=lambda item: item[1][0]):
+            for fn, entries in sorted(grouped.items(), key=lambda item: item[1][0]):
                 out.append(f"- `{fn}`")
-                out.extend(f"  - `{f}:{n}`  `{source[n - 1].strip()}`" for n in numbers)
+                out.extend(f"  - `{f}:{n}`{mark}  `{source[n - 1].strip()}`" for n, mark in entries)
     return "\n".join(out)
 
 
@@ -309,7 +323,9 @@ def main(argv=None):
             print(f"level {lvl}: pytest {summary}", file=sys.stderr)
             failed |= code != 0
         print("## Lines executed per file\n")
-        print(line_table(results, levels_run, skipped))
+        print(file_table(results, levels_run, skipped, "lines"))
+        print("\n## Branch arcs taken per file\n")
+        print(file_table(results, levels_run, skipped, "arcs"))
         print("\n## Functions compiled once per instruction set\n")
         print(variant_table(results, skipped))
         if args.missing:
