@@ -22,9 +22,11 @@ from simd import GEMM_ISAS
 ROUNDINGS = ref.ROUNDINGS
 RNG = np.random.default_rng(2026)
 KEY = 0x5DEECE66D_1234
-# one format per storage type; scales below 1 take the underflow fix of floor / stochastic
-STORAGE = [Format(8, 3), Format(8, -2, False), Format(16, 11), Format(16, 1, False), Format(32, -4),
-           Format(32, 24, False)]
+# two formats per storage type: scales below 1 (frac_bits < 0) take the loops with the underflow
+# fix of floor / stochastic, the others the loops without it
+STORAGE = [Format(8, 3), Format(8, -2), Format(8, 5, False), Format(8, -2, False), Format(16, 11),
+           Format(16, -3), Format(16, 1, False), Format(16, -1, False), Format(32, 7), Format(32, -4),
+           Format(32, 24, False), Format(32, -6, False)]
 
 
 def _quantize_kernel(x, fmt, rounding, overflow, n_threads=1):
@@ -104,7 +106,8 @@ def test_quantize_two_threads(simd, overflow):
 
 def _raws(fmt, n):
     raw = RNG.integers(fmt.min_raw, fmt.max_raw, n, endpoint=True)
-    raw[:2] = fmt.min_raw, fmt.max_raw
+    ends = (fmt.max_raw, fmt.min_raw)[:n]
+    raw[:len(ends)] = ends
     return raw.astype(fmt.dtype)
 
 
@@ -158,6 +161,35 @@ def test_int_op_two_threads(simd, op, fa, fb, fo):
                               overflow, KEY, 2)
         np.testing.assert_array_equal(out, want, err_msg=f"{op} {rounding}")
         assert got_over == n_over
+
+
+# (op, a format, b format, b broadcast): the int32-lane loops of their own (contiguous int16
+# add / subtract / multiply into int16, int32 requantized into int16; a copy's b is its a) and
+# the shared one (8-bit operands, a broadcast operand)
+LANE_CASES = [("add", Format(16, 6), Format(16, 6), False), ("subtract", Format(16, 6), Format(16, 6), False),
+              ("multiply", Format(16, 3), Format(16, 3), False), ("copy", Format(32, 6), Format(32, 6), False),
+              ("add", Format(8, 6), Format(8, 6, False), False), ("multiply", Format(16, 3), Format(8, 3), True)]
+
+
+@pytest.mark.parametrize("op, fa, fb, broadcast", LANE_CASES, ids=str)
+def test_int32_lane_loops_every_mode(simd, op, fa, fb, broadcast):
+    """Each specialised loop at every rounding and s == 0 (no rounding), saturating and
+    wrapping into int16, on whole 16-element steps, a tail, and both."""
+    scale = fa.frac_bits + fb.frac_bits if op == "multiply" else max(fa.frac_bits, fb.frac_bits)
+    for n, s, rounding, overflow in itertools.product((5, 16, 37), (0, 3), ROUNDINGS, Overflow):
+        fo = Format(16, scale - s)
+        a = _raws(fa, n)
+        b = a if op == "copy" else _raws(fb, 1 if broadcast else n)
+        if op == "copy":
+            want, n_over = ref.requantize(a.astype(object), fa.frac_bits, fo, rounding, overflow.value, KEY)
+        else:
+            want, n_over = getattr(ref, op)(a.astype(object), fa.frac_bits, b.astype(object), fb.frac_bits, fo,
+                                            rounding, overflow.value, KEY)
+        out = np.empty(n, fo.dtype)
+        got_over = run_kernel(op, a, 0, b, 0, out, s, fo, Rounding(rounding), overflow, KEY, 1)
+        msg = f"n={n} s={s} {rounding} {overflow}"
+        np.testing.assert_array_equal(out, want, err_msg=msg)
+        assert got_over == n_over, msg
 
 
 GEMM_DTYPES = [np.int8, np.uint8, np.int16, np.uint16, np.int32]
