@@ -163,12 +163,13 @@ def test_int_op_two_threads(simd, op, fa, fb, fo):
         assert got_over == n_over
 
 
-# (op, a format, b format, b broadcast): the int32-lane loops of their own (contiguous int16
+# (op, a format, b format, broadcast): the int32-lane loops of their own (contiguous int16
 # add / subtract / multiply into int16, int32 requantized into int16; a copy's b is its a) and
-# the shared one (8-bit operands, a broadcast operand)
+# the shared one (8-bit operands; a broadcast operand: b, or a copy's one operand)
 LANE_CASES = [("add", Format(16, 6), Format(16, 6), False), ("subtract", Format(16, 6), Format(16, 6), False),
               ("multiply", Format(16, 3), Format(16, 3), False), ("copy", Format(32, 6), Format(32, 6), False),
-              ("add", Format(8, 6), Format(8, 6, False), False), ("multiply", Format(16, 3), Format(8, 3), True)]
+              ("add", Format(8, 6), Format(8, 6, False), False), ("multiply", Format(16, 3), Format(8, 3), True),
+              ("subtract", Format(16, 6), Format(16, 6), True), ("copy", Format(32, 6), Format(32, 6), True)]
 
 
 @pytest.mark.parametrize("op, fa, fb, broadcast", LANE_CASES, ids=str)
@@ -178,13 +179,14 @@ def test_int32_lane_loops_every_mode(simd, op, fa, fb, broadcast):
     scale = fa.frac_bits + fb.frac_bits if op == "multiply" else max(fa.frac_bits, fb.frac_bits)
     for n, s, rounding, overflow in itertools.product((5, 16, 37), (0, 3), ROUNDINGS, Overflow):
         fo = Format(16, scale - s)
-        a = _raws(fa, n)
+        a = _raws(fa, 1 if broadcast and op == "copy" else n)
         b = a if op == "copy" else _raws(fb, 1 if broadcast else n)
+        exact_a, exact_b = (np.broadcast_to(x.astype(object), n) for x in (a, b))
         if op == "copy":
-            want, n_over = ref.requantize(a.astype(object), fa.frac_bits, fo, rounding, overflow.value, KEY)
+            want, n_over = ref.requantize(exact_a, fa.frac_bits, fo, rounding, overflow.value, KEY)
         else:
-            want, n_over = getattr(ref, op)(a.astype(object), fa.frac_bits, b.astype(object), fb.frac_bits, fo,
-                                            rounding, overflow.value, KEY)
+            want, n_over = getattr(ref, op)(exact_a, fa.frac_bits, exact_b, fb.frac_bits, fo, rounding,
+                                            overflow.value, KEY)
         out = np.empty(n, fo.dtype)
         got_over = run_kernel(op, a, 0, b, 0, out, s, fo, Rounding(rounding), overflow, KEY, 1)
         msg = f"n={n} s={s} {rounding} {overflow}"
