@@ -102,7 +102,7 @@ def build(tree):
     return objdirs.pop()
 
 
-def test_env(tree, level=None):
+def _tree_env(tree, level=None):
     """The environment that imports fxp from ``tree`` at SIMD level ``level`` (None: unset)."""
     env = {k: v for k, v in os.environ.items() if k != "FXP_SIMD_LEVEL"}
     env["PYTHONPATH"] = os.pathsep.join([str(tree)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
@@ -112,11 +112,21 @@ def test_env(tree, level=None):
 
 
 def cpu_level(tree):
-    """The best SIMD level of this CPU, asked of the instrumented build (which must be the one
-    that ``tree``'s environment imports)."""
-    probe = ("import fxp, sys; from fxp._kernels import _elementwise as e; "
+    """The best SIMD level of this CPU, asked of the instrumented build.
+
+    Parameters
+    ----------
+    tree : Path
+        The instrumented copy; the check fails unless its environment imports fxp from it.
+
+    Returns
+    -------
+    int
+        0 portable, 1 AVX2, 2 AVX-512.
+    """
+    probe = ("import fxp; from fxp._kernels import _elementwise as e; "
              "print(fxp.__file__); print(max(e.simd_level(v) for v in (0, 1, 2)))")
-    proc = run([sys.executable, "-c", probe], tree, test_env(tree))
+    proc = run([sys.executable, "-c", probe], tree, _tree_env(tree))
     if proc.returncode:
         sys.exit("cannot import the instrumented build:\n" + proc.stderr)
     where, level = proc.stdout.split()
@@ -169,25 +179,55 @@ def collect(tree, objdir):
 
 
 def run_level(tree, objdir, level, pytest_args):
-    """Run the tests at ``level`` on fresh counters; returns (collect()'s counts, the pytest
-    exit code, the pytest summary line)."""
+    """Run the tests at one SIMD level on fresh counters.
+
+    Parameters
+    ----------
+    tree, objdir : Path
+        The instrumented copy and its csrc object directory (build).
+    level : int
+        The ``FXP_SIMD_LEVEL`` of the run.
+    pytest_args : list of str
+        Extra pytest arguments (test selection).
+
+    Returns
+    -------
+    tuple
+        (collect()'s counts, the pytest exit code, the pytest summary line).
+    """
     for gcda in (tree / "build").rglob("*.gcda"):
         gcda.unlink()
     log = tree / f"pytest-level{level}.log"
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + pytest_args
-    proc = run(cmd, tree, test_env(tree, level), log)
+    proc = run(cmd, tree, _tree_env(tree, level), log)
     text = log.read_text().rstrip().splitlines()
     return collect(tree, objdir), proc.returncode, text[-1] if text else ""
 
 
-def fraction(executed, total):
+def _fraction(executed, total):
     """'executed/total (p %)'."""
     return f"{executed}/{total} ({100.0 * executed / total:.1f} %)" if total else "-"
 
 
 def file_table(results, levels_run, skipped, kind):
-    """The Markdown table of the executed ``kind`` ("lines" or "arcs", see collect) per csrc
-    file and level, with the union over the levels run."""
+    """The Markdown table of what ran per csrc file and level, with the union over the levels.
+
+    Parameters
+    ----------
+    results : dict
+        {level: collect()'s counts} of the levels run.
+    levels_run : list of int
+        The levels run, in order.
+    skipped : dict
+        {level: the text its cells show} for the levels not run.
+    kind : {"lines", "arcs"}
+        Executed lines or taken branch arcs (see collect).
+
+    Returns
+    -------
+    str
+        The table.
+    """
     units = sorted({key for r in results.values() for key in r[kind]})
     files = sorted({key[0] for key in units})
     head = [f"level {lvl} ({LEVEL_NAMES[lvl]})" for lvl in sorted(LEVEL_NAMES)] + ["union"]
@@ -199,31 +239,42 @@ def file_table(results, levels_run, skipped, kind):
             if lvl in skipped:
                 cells.append(skipped[lvl])
             else:
-                cells.append(fraction(sum(results[lvl][kind].get(k, 0) > 0 for k in keys), len(keys)))
+                cells.append(_fraction(sum(results[lvl][kind].get(k, 0) > 0 for k in keys), len(keys)))
         union = sum(any(results[lvl][kind].get(k, 0) > 0 for lvl in levels_run) for k in keys)
-        cells.append(fraction(union, len(keys)))
+        cells.append(_fraction(union, len(keys)))
         rows.append(f"| {'**all**' if f == 'all' else f} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
-def variant_of(function):
+def _variant_of(function):
     """The SIMD level of a function compiled once per instruction set (from its name), or None."""
     m = VARIANT.search(function)
     return None if m is None else VARIANT_LEVEL[m.group(1)]
 
 
 def variant_table(results, skipped):
-    """The Markdown table of the functions compiled once per instruction set, grouped by file
-    and variant: the lines gcov places in them and their basic blocks (which count every
-    specialised copy of inlined code and macro-generated bodies), executed per level."""
+    """The Markdown table of the functions compiled once per instruction set, per file and
+    variant: the lines gcov places in them and their basic blocks (which count every
+    specialised copy of inlined code and macro-generated bodies), executed per level.
+
+    Parameters
+    ----------
+    results, skipped : dict
+        As for file_table.
+
+    Returns
+    -------
+    str
+        The table.
+    """
     any_result = next(iter(results.values()))
     groups = defaultdict(lambda: {"lines": set(), "functions": set()})
     for f, line, fn in any_result["by_function"]:
-        if variant_of(fn) is not None:
-            groups[f, variant_of(fn)]["lines"].add((f, line, fn))
+        if _variant_of(fn) is not None:
+            groups[f, _variant_of(fn)]["lines"].add((f, line, fn))
     for f, fn in any_result["blocks"]:
-        if variant_of(fn) is not None:
-            groups[f, variant_of(fn)]["functions"].add((f, fn))
+        if _variant_of(fn) is not None:
+            groups[f, _variant_of(fn)]["functions"].add((f, fn))
     head = [f"level {lvl}" for lvl in sorted(LEVEL_NAMES)]
     rows = ["| file [variant]: lines; basic blocks | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
     for (f, var), g in sorted(groups.items()):
@@ -236,12 +287,12 @@ def variant_table(results, skipped):
             done = sum(r["by_function"].get(k, 0) > 0 for k in g["lines"])
             total_b = sum(r["blocks"][k][0] for k in g["functions"])
             done_b = sum(r["blocks"][k][1] for k in g["functions"])
-            cells.append(f"{fraction(done, len(g['lines']))}; {fraction(done_b, total_b)}")
+            cells.append(f"{_fraction(done, len(g['lines']))}; {_fraction(done_b, total_b)}")
         rows.append(f"| {f} [{LEVEL_NAMES[var]}] | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
-def enclosing_definitions(text):
+def _enclosing_definitions(text):
     """{line number: name of the function or macro defined at or before it} for C source
     ``text`` (the nearest definition starting at column 0)."""
     names, current = {}, "(file scope)"
@@ -254,9 +305,22 @@ def enclosing_definitions(text):
 
 
 def missing_lines(tree, results, levels_run):
-    """The unexecuted lines at each level run, as Markdown: per level, per file, per function
-    (gcov's, or for always_inline code the definition enclosing the line), ``file:line  text``;
-    executed lines with branch arcs never taken are listed too, marked ``[taken/arcs]``."""
+    """The unexecuted lines at each level run, per file and function.
+
+    Parameters
+    ----------
+    tree : Path
+        The instrumented copy (for the source text).
+    results, levels_run
+        As for file_table.
+
+    Returns
+    -------
+    str
+        Markdown: per level, per file, per function (gcov's, or for always_inline code the
+        definition enclosing the line), ``file:line  text``; executed lines with branch arcs
+        never taken are listed too, marked ``[taken/arcs]``.
+    """
     out = []
     for lvl in levels_run:
         out.append(f"\n### Not executed at level {lvl} ({LEVEL_NAMES[lvl]})\n")
@@ -269,7 +333,7 @@ def missing_lines(tree, results, levels_run):
             arcs[f, line][1] += 1
         for f in sorted({f for f, _ in counts["lines"]}):
             source = (tree / CSRC / f).read_text().splitlines()
-            enclosing = enclosing_definitions("\n".join(source))
+            enclosing = _enclosing_definitions("\n".join(source))
             grouped = defaultdict(list)
             for (g, line), c in sorted(counts["lines"].items()):
                 taken, total = arcs[g, line]
