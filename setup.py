@@ -5,7 +5,10 @@ linked with any hand-written C in ``fxp/_kernels/csrc/<name>*.c``.  Flags:
 ``-O3`` and OpenMP when a test compile shows the compiler supports it (the
 build falls back to serial kernels otherwise).  ``FXP_NATIVE=1`` adds
 ``-march=native`` for local tuning; it is never the default.
-``FXP_CYTHON_DEBUG=1`` turns on bounds checking.
+``FXP_CYTHON_DEBUG=1`` turns on bounds checking.  ``FXP_COVERAGE=1`` builds with gcov
+instrumentation (``--coverage`` at ``-O0``, so every executed line is counted where it is
+written; always_inline and target("avx2,...") code still compiles, the intrinsics' immediate
+operands being macros at -O0): tools/c_coverage.py uses it on a scratch copy of the tree.
 """
 import os
 import sys
@@ -20,6 +23,7 @@ from setuptools.command.build_ext import build_ext
 
 KERNEL_DIR = Path("fxp") / "_kernels"
 DEBUG = os.environ.get("FXP_CYTHON_DEBUG") == "1"
+COVERAGE = os.environ.get("FXP_COVERAGE") == "1"
 DIRECTIVES = dict(
     language_level=3,
     boundscheck=DEBUG,
@@ -85,6 +89,11 @@ class BuildExt(build_ext):
         else:
             sys.stderr.write("fxp: OpenMP not available; building serial kernels\n")
             link_flags = []
+        if COVERAGE and self.compiler.compiler_type != "msvc":
+            # -fprofile-update=atomic: the OpenMP drivers update the counters from several threads
+            gcov_flags = ["--coverage", "-fprofile-update=atomic"]
+            compile_flags = ["-O0" if f == "-O3" else f for f in compile_flags] + gcov_flags
+            link_flags = link_flags + gcov_flags
         for ext in self.extensions:
             ext.extra_compile_args = compile_flags + list(ext.extra_compile_args or [])
             ext.extra_link_args = link_flags + list(ext.extra_link_args or [])
