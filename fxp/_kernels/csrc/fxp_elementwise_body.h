@@ -206,7 +206,9 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
             v[i] = isinf(q) ? 0 : fxp_wrap_i64((int64_t)fmod(q, 0x1p32), p->w, p->lo < 0);
         }
         FN(round_narrow_store)(v, n, 0, 0, r, p->out, p->out_type, start, p->lo, p->hi, p->w, FXP_SATURATE);
-    } else {
+    }
+#ifndef FXP_QUANTIZE_CLAMP_FN   /* a variant with its own saturate / raise loop returned above */
+    else {
         const double lo = (double)p->lo, hi = (double)p->hi;
 #define FXP_Q(T, CONV, ROUND) { \
             T *restrict o = (T *)p->out + start; \
@@ -241,6 +243,7 @@ FXP_TGT static void FN(quantize_chunk)(const fxp_quantize_t *p, int64_t start, i
 #undef FXP_QT
 #undef FXP_Q
     }
+#endif
     counts[0] += over;
     counts[1] += nan;
     counts[2] += inf;
