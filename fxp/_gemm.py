@@ -18,7 +18,6 @@ so results are identical for any thread count and any blocking of the kernel.
 """
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 
@@ -26,19 +25,12 @@ import numpy as np
 
 from ._array import FxpArray
 from ._context import record_overflows, resolve_modes, threads_for
-from ._format import Format, as_format
+from ._format import as_format
 from ._kernels import _gemm
 from ._modes import FxpOverflowError, Overflow, Rounding
 from ._ops import run_kernel
-from ._reference_gemm import ACC_BITS_RANGE
-from .analysis import worst_case_acc_bits
+from ._rules import ACC_BITS_RANGE, exact_acc_bits, matmul_format
 from .random import draw_key
-
-
-def default_out_format(fa, fb):
-    """Result format when ``out_format`` is None: the wider word and the finer scale."""
-    return Format(max(fa.word_bits, fb.word_bits), max(fa.frac_bits, fb.frac_bits),
-                  fa.signed or fb.signed)
 
 
 def kernel_operand(raw, fmt):
@@ -129,13 +121,6 @@ def round_accumulators(acc, src_frac, out_format, rounding, overflow, key, n_thr
     return out, n_over
 
 
-@functools.lru_cache(maxsize=256)
-def _exact_acc_bits(fa, fb, k):
-    """The default accumulator: nothing can overflow (capped at 64 bits)."""
-    lo, hi = ACC_BITS_RANGE
-    return min(hi, max(lo, worst_case_acc_bits(fa, fb, k)))
-
-
 # below this many multiply-adds a product runs on one thread: waking a second one costs more,
 # and a worker spinning on a busy core (another library's idle threads) can cost milliseconds
 PARALLEL_MACS = 1 << 22
@@ -151,12 +136,12 @@ def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None
     fa, fb = as_format(fa), as_format(fb)
     a_raw, b_raw = kernel_operand(a_raw, fa), kernel_operand(b_raw, fb)
     _validate_acc(acc_bits, acc_overflow, chunk)
-    out_format = default_out_format(fa, fb) if out_format is None else as_format(out_format)
+    out_format = matmul_format(fa, fb) if out_format is None else as_format(out_format)
     rounding, overflow = resolve_modes(rounding, overflow)
     a_shape, b_shape = np.shape(a_raw), np.shape(b_raw)
     k = a_shape[-1]
     if acc_bits is None:
-        acc_bits = _exact_acc_bits(fa, fb, k)
+        acc_bits = exact_acc_bits(fa, fb, k)
     batch = () if len(a_shape) == len(b_shape) == 2 else \
         np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
     size = math.prod(batch) * a_shape[-2] * b_shape[-1]
