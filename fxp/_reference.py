@@ -2,9 +2,9 @@
 
 Everything here is exact: raw values are Python ints (object arrays), floats are turned into
 exact rationals, and the random bits come from a pure-Python twin of ``csrc/fxp_rng.h``.
-It is slow on purpose and only used by the tests and as the fallback for exotic format
-combinations (additions whose operands' scales are more than 30 bits apart, unsigned 32-bit
-products).
+It is slow on purpose and is the tests' oracle only: production never imports it (its exact
+path for operands the kernels cannot hold, :mod:`fxp._wide`, is a separate implementation that
+the tests compare with this one).
 """
 from __future__ import annotations
 
