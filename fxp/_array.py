@@ -131,7 +131,7 @@ class FxpArray:
         rng : None, int or Xoroshiro128Plus, optional
             Generator for ``rounding="stochastic"``.
         """
-        from ._ops import requantize
+        from ._raw import requantize
         fmt = as_format(fmt)
         if fmt == self._fmt:
             return self.copy()
@@ -146,22 +146,22 @@ class FxpArray:
 
     # --- arithmetic -----------------------------------------------------------------------
     def __add__(self, other):
-        return _binary("add", self, other)
+        return _operator_result("add", self, other)
 
     def __radd__(self, other):
-        return _binary("add", other, self)
+        return _operator_result("add", other, self)
 
     def __sub__(self, other):
-        return _binary("subtract", self, other)
+        return _operator_result("subtract", self, other)
 
     def __rsub__(self, other):
-        return _binary("subtract", other, self)
+        return _operator_result("subtract", other, self)
 
     def __mul__(self, other):
-        return _binary("multiply", self, other)
+        return _operator_result("multiply", self, other)
 
     def __rmul__(self, other):
-        return _binary("multiply", other, self)
+        return _operator_result("multiply", other, self)
 
     def __iadd__(self, other):
         return self._inplace("add", other)
@@ -178,7 +178,7 @@ class FxpArray:
                 f"in-place {op} needs operands of the same format, got {self._fmt} and "
                 f"{other.fmt}; use fxp.{op}(a, b, out_format=a.fmt) and assign"
             )
-        result = _binary(op, self, other, out_format=self._fmt)
+        result = _operator_result(op, self, other, out_format=self._fmt)
         if result is NotImplemented:
             return NotImplemented
         if result.shape != self.shape:
@@ -312,7 +312,7 @@ def _as_raw_of(value, fmt):
     return asarray(value, fmt).raw
 
 
-def _binary(op, a, b, out_format=None):
+def _operator_result(op, a, b, out_format=None):
     """Operator helper: coerce Python / numpy operands, then call ``fxp.<op>`` (add, subtract, multiply)."""
     from . import _functions   # imports this module, so imported late
     try:

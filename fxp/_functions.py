@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 
-from . import _ops, _rules
+from . import _raw, _rules
 from ._array import FxpArray, coerce_operands
 from ._context import resolve_modes
 from ._format import FRAC_BITS_RANGE, Format, as_format
@@ -63,9 +63,9 @@ def asarray(x, fmt=None, rounding=None, overflow=None, rng=None):
     kind = arr.dtype.kind
     if kind in "biu":
         raw = arr.astype(np.int8) if kind == "b" else arr
-        return FxpArray(_ops.requantize(raw, 0, fmt, rounding, overflow, rng), fmt)
+        return FxpArray(_raw.requantize(raw, 0, fmt, rounding, overflow, rng), fmt)
     if kind == "f":
-        return FxpArray(_ops.quantize(arr, fmt, rounding, overflow, rng), fmt)
+        return FxpArray(_raw.quantize(arr, fmt, rounding, overflow, rng), fmt)
     if kind == "O":
         try:
             return asarray(arr.astype(np.float64), fmt, rounding, overflow, rng)
@@ -125,10 +125,12 @@ def arange(start, stop=None, step=1, fmt=None, rounding=None, overflow=None):
 
 # --- arithmetic ---------------------------------------------------------------------------
 
-def _binary(op, rule, a, b, out_format, rounding, overflow, rng):
+def _exact_then_round(op, rule, a, b, out_format, rounding, overflow, rng):
+    """``a op b`` (add, subtract, multiply) exact, rounded once into ``out_format`` (default:
+    ``rule`` of the operand formats)."""
     a, b = coerce_operands(a, b)
     fmt = rule(a.fmt, b.fmt) if out_format is None else as_format(out_format)
-    raw = _ops.binary(op, a.raw, a.fmt.frac_bits, b.raw, b.fmt.frac_bits, fmt, rounding, overflow, rng)
+    raw = _raw.arithmetic(op, a.raw, a.fmt.frac_bits, b.raw, b.fmt.frac_bits, fmt, rounding, overflow, rng)
     return FxpArray(raw, fmt)
 
 
@@ -146,13 +148,13 @@ def add(a, b, out_format=None, rounding=None, overflow=None, rng=None):
     rounding, overflow, rng
         As in :func:`asarray`.
     """
-    return _binary("add", _rules.add_format, a, b, out_format, rounding, overflow, rng)
+    return _exact_then_round("add", _rules.add_format, a, b, out_format, rounding, overflow, rng)
 
 
 def subtract(a, b, out_format=None, rounding=None, overflow=None, rng=None):
     """Exact ``a - b``, rounded once into ``out_format`` (as :func:`add`)."""
     rule = lambda fa, fb: _rules.add_format(fa, fb, subtract=True)  # noqa: E731
-    return _binary("subtract", rule, a, b, out_format, rounding, overflow, rng)
+    return _exact_then_round("subtract", rule, a, b, out_format, rounding, overflow, rng)
 
 
 def multiply(a, b, out_format=None, rounding=None, overflow=None, rng=None):
@@ -161,7 +163,7 @@ def multiply(a, b, out_format=None, rounding=None, overflow=None, rng=None):
     The default format adds word and fraction bits (exact), trimmed to 32 bits.
     Other parameters as in :func:`add`.
     """
-    return _binary("multiply", _rules.multiply_format, a, b, out_format, rounding, overflow, rng)
+    return _exact_then_round("multiply", _rules.multiply_format, a, b, out_format, rounding, overflow, rng)
 
 
 def negative(a, out_format=None, rounding=None, overflow=None, rng=None):
@@ -172,7 +174,7 @@ def negative(a, out_format=None, rounding=None, overflow=None, rng=None):
     """
     fmt = _rules.negative_format(a.fmt) if out_format is None else as_format(out_format)
     zero = np.zeros(1, dtype=np.int8)
-    return FxpArray(_ops.binary("subtract", zero, a.fmt.frac_bits, a.raw, a.fmt.frac_bits, fmt,
+    return FxpArray(_raw.arithmetic("subtract", zero, a.fmt.frac_bits, a.raw, a.fmt.frac_bits, fmt,
                                 rounding, overflow, rng), fmt)
 
 
@@ -185,7 +187,7 @@ def absolute(a, out_format=None, rounding=None, overflow=None, rng=None):
     if not a.fmt.signed:
         return a.copy() if out_format is None else a.astype(out_format, rounding, overflow, rng)
     fmt = _rules.absolute_format(a.fmt) if out_format is None else as_format(out_format)
-    return FxpArray(_ops.binary("multiply", np.sign(a.raw), 0, a.raw, a.fmt.frac_bits, fmt,
+    return FxpArray(_raw.arithmetic("multiply", np.sign(a.raw), 0, a.raw, a.fmt.frac_bits, fmt,
                                 rounding, overflow, rng), fmt)
 
 
@@ -241,7 +243,7 @@ def _count(shape, axis):
 def _exact_sum(raw, axis, keepdims, n):
     """The exact sum of ``n`` raws along ``axis``, accumulated in int32 when no partial sum can
     reach 2**31 (twice as fast as int64), else in int64."""
-    fits32 = n.bit_length() + _ops.MAGNITUDE_BITS[raw.dtype] <= 31
+    fits32 = n.bit_length() + _raw.MAGNITUDE_BITS[raw.dtype] <= 31
     return np.asarray(raw.sum(axis=axis, dtype=np.int32 if fits32 else np.int64, keepdims=keepdims))
 
 
@@ -255,7 +257,7 @@ def sum(a, axis=None, out_format=None, rounding=None, overflow=None, keepdims=Fa
     n = _count(a.shape, axis)
     total = _exact_sum(a.raw, axis, keepdims, n)
     fmt = _rules.sum_format(a.fmt, n) if out_format is None else as_format(out_format)
-    return FxpArray(_ops.requantize(np.asarray(total), a.fmt.frac_bits, fmt, rounding, overflow, rng), fmt)
+    return FxpArray(_raw.requantize(np.asarray(total), a.fmt.frac_bits, fmt, rounding, overflow, rng), fmt)
 
 
 def mean(a, axis=None, rounding=None, rng=None, keepdims=False):

@@ -28,7 +28,7 @@ from ._context import record_overflows, resolve_modes, threads_for
 from ._format import as_format
 from ._kernels import _gemm
 from ._modes import FxpOverflowError, Overflow, Rounding
-from ._ops import run_kernel
+from ._raw import run_kernel
 from ._rules import ACC_BITS_RANGE, exact_acc_bits, matmul_format
 from .random import draw_key
 

@@ -182,7 +182,7 @@ def requantize(raw, src_frac, fmt, rounding="nearest_even", overflow="saturate",
     return _finish(values, raw.shape, fmt, overflow)
 
 
-def _binary(op, a, fa, b, fb, fmt, rounding, overflow, key):
+def _exact_then_requantize(op, a, fa, b, fb, fmt, rounding, overflow, key):
     a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
     if op == "multiply":
         exact = [x * y for x, y in zip(a.ravel().tolist(), b.ravel().tolist())]
@@ -197,14 +197,14 @@ def _binary(op, a, fa, b, fb, fmt, rounding, overflow, key):
 
 def add(a, fa, b, fb, fmt, rounding="nearest_even", overflow="saturate", key=0):
     """Exact ``a*2**-fa + b*2**-fb`` rounded once into ``fmt``: (raw, overflow count)."""
-    return _binary("add", a, fa, b, fb, fmt, rounding, overflow, key)
+    return _exact_then_requantize("add", a, fa, b, fb, fmt, rounding, overflow, key)
 
 
 def subtract(a, fa, b, fb, fmt, rounding="nearest_even", overflow="saturate", key=0):
     """Exact ``a*2**-fa - b*2**-fb`` rounded once into ``fmt``: (raw, overflow count)."""
-    return _binary("subtract", a, fa, b, fb, fmt, rounding, overflow, key)
+    return _exact_then_requantize("subtract", a, fa, b, fb, fmt, rounding, overflow, key)
 
 
 def multiply(a, fa, b, fb, fmt, rounding="nearest_even", overflow="saturate", key=0):
     """Exact ``(a*2**-fa) * (b*2**-fb)`` rounded once into ``fmt``: (raw, overflow count)."""
-    return _binary("multiply", a, fa, b, fb, fmt, rounding, overflow, key)
+    return _exact_then_requantize("multiply", a, fa, b, fb, fmt, rounding, overflow, key)

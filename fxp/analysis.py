@@ -31,7 +31,7 @@ import numpy as np
 
 from ._format import as_format
 from ._gemm import accumulate_raw, kernel_operand
-from ._ops import quantize
+from ._raw import quantize
 from ._rules import positive_int, worst_case_acc_bits
 
 

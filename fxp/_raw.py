@@ -1,4 +1,4 @@
-"""Raw-level operations: validation-free glue between FxpArray code and the C kernels.
+"""Raw-level kernel calls: validation-free glue between FxpArray code and the C kernels.
 
 Functions here take raw integer arrays plus fraction bits and a target :class:`Format`,
 resolve modes, draw the stochastic key, pick the thread count, run one kernel, and report
@@ -98,7 +98,7 @@ def _operand(raw, shape):
     return _native(raw if raw.shape == shape else np.broadcast_to(raw, shape))
 
 
-def binary(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
+def arithmetic(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
     """``op`` in add / subtract / multiply on raws ``a`` (scale 2**-fa) and ``b`` (2**-fb),
     exact, then rounded once into ``fmt``; numpy broadcasting."""
     rounding, overflow = resolve_modes(rounding, overflow)
