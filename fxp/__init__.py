@@ -4,6 +4,7 @@ The public API is what this module exports (plus ``fxp.random``); everything und
 ``fxp._*`` is private.
 """
 from . import analysis, random
+from ._accumulator import Accumulator
 from ._array import FxpArray
 from ._context import OverflowCount, Settings, config, count_overflows, get_config
 from ._conv import conv2d, conv2d_input_grad, conv2d_weight_grad
@@ -40,6 +41,7 @@ from ._modes import FxpOverflowError, Overflow, Rounding
 __version__ = "0.1.0"
 
 __all__ = [
+    "Accumulator",
     "Format",
     "FxpArray",
     "FxpOverflowError",
