@@ -22,8 +22,7 @@ import math
 
 import numpy as np
 
-from ._accumulator import Accumulator, as_accumulator
-from ._array import FxpArray
+from ._accumulator import Accumulator
 from ._context import record_overflows, resolve_modes, threads_for
 from ._format import as_format
 from ._kernels import _gemm
@@ -142,79 +141,3 @@ def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None
     if overflow is Overflow.RAISE and n_over:
         raise FxpOverflowError(f"matmul: {n_over} of {raw.size} outputs overflow {out_format}")
     return raw, out_format, hits, n_over
-
-
-def _as_fxp(x, name):
-    if not isinstance(x, FxpArray):
-        raise TypeError(f"fxp.matmul: {name} must be an FxpArray, got {type(x).__name__}; "
-                        "quantize it first with fxp.asarray(x, fmt)")
-    return x
-
-
-def matmul(a, b, out_format=None, rounding=None, overflow=None, acc_bits=None,
-           acc_overflow=None, chunk=None, rng=None, n_threads=None, *, acc=None):
-    """Fixed-point matrix product with a bounded accumulator (``a @ b``).
-
-    Shapes follow :func:`numpy.matmul`: 1-D operands are promoted to a row
-    (``a``) or a column (``b``) and the added axis is removed afterwards;
-    leading batch dimensions broadcast.
-
-    Parameters
-    ----------
-    a, b : FxpArray
-        Operands; any formats except unsigned 32-bit.
-    out_format : Format or str, optional
-        Result format; default: the wider word and finer scale of the operands.
-    rounding, overflow : str or enum, optional
-        Output rounding and overflow (defaults from :class:`fxp.config`).
-    acc_bits, acc_overflow, chunk : optional
-        Shorthands for ``acc=fxp.Accumulator(acc_bits, acc_overflow, chunk)`` (not together
-        with ``acc=``): the accumulator width, 2..64 (default: wide enough that no sum of K
-        products can overflow, capped at 64); :class:`fxp.Overflow` ``"saturate"`` (default)
-        or ``"wrap"``, applied after every addition, in the order k = 0..K-1; runs of
-        ``chunk`` products summed in their own accumulator.
-    rng : None, int, Xoroshiro128Plus or numpy Generator, optional
-        For stochastic rounding (one key drawn per call).
-    n_threads : int, optional
-        Most kernel threads (default from :class:`fxp.config`); products of fewer than
-        ``2**22`` multiply-adds run on one.  Results never depend on it.
-    acc : Accumulator, optional
-        The accumulator (default ``fxp.Accumulator()``: exact); see :class:`fxp.Accumulator`.
-
-    Returns
-    -------
-    FxpArray
-
-    Notes
-    -----
-    Outputs whose accumulation hit the accumulator bound are added to an active
-    :func:`fxp.count_overflows` block (as saturated or wrapped, per the accumulator's overflow,
-    without adding to its element count); output-format overflows are counted too.
-
-    Examples
-    --------
-    >>> import fxp
-    >>> a = fxp.asarray([[7.0] * 64], "s8.4")
-    >>> b = fxp.asarray([[7.0]] * 64, "s8.4")
-    >>> fxp.matmul(a, b, out_format="s16.8", acc_bits=16).to_float()  # 64 * 49 clamped
-    array([[127.99609375]])
-    >>> fxp.matmul(a, b, out_format="s16.8", acc=fxp.Accumulator(16)).to_float()
-    array([[127.99609375]])
-    """
-    a = _as_fxp(a, "a")
-    b = _as_fxp(b, "b")
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError("fxp.matmul: operands must have at least one dimension (use multiply)")
-    a_raw = a.raw[None, :] if a.ndim == 1 else a.raw
-    b_raw = b.raw[:, None] if b.ndim == 1 else b.raw
-    if a_raw.shape[-1] != b_raw.shape[-2]:
-        raise ValueError(f"fxp.matmul: shape mismatch: {a.shape} @ {b.shape} "
-                         f"(inner dimensions {a_raw.shape[-1]} != {b_raw.shape[-2]})")
-    acc = as_accumulator(acc, acc_bits, acc_overflow, chunk)
-    raw, fmt, _, _ = gemm_raw(a_raw, a.fmt, b_raw, b.fmt, out_format, rounding, overflow, acc, rng,
-                              n_threads)
-    if b.ndim == 1:
-        raw = raw[..., 0]
-    if a.ndim == 1:
-        raw = raw[..., 0, :] if b.ndim > 1 else raw[..., 0]
-    return FxpArray(raw, fmt)
