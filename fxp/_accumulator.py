@@ -48,11 +48,12 @@ class Accumulator:
 
     def __post_init__(self):
         lo, hi = ACC_BITS_RANGE
-        if self.bits is not None:
-            if isinstance(self.bits, bool) or not isinstance(self.bits, numbers.Integral):
-                raise TypeError(f"accumulator bits (acc_bits) must be an integer, got {self.bits!r}")
-            if not lo <= self.bits <= hi:
-                raise ValueError(f"accumulator bits (acc_bits) must be in {lo}..{hi}, got {self.bits}")
+        bits = self.bits
+        if bits is not None:
+            if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
+                raise TypeError(f"accumulator bits (acc_bits) must be an integer, got {bits!r}")
+            if not lo <= bits <= hi:
+                raise ValueError(f"accumulator bits (acc_bits) must be in {lo}..{hi}, got {bits}")
         try:
             overflow = as_overflow(self.overflow)
         except ValueError:
