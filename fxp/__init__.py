@@ -4,34 +4,37 @@ The public API is what this module exports (plus ``fxp.random``); everything und
 ``fxp._*`` is private.
 """
 from . import analysis, random
-from ._array import FxpArray
+from ._accumulator import Accumulator
+from ._array import (
+    FxpArray,
+    absolute,
+    add,
+    asarray,
+    from_raw,
+    ldexp,
+    matmul,
+    multiply,
+    negative,
+    subtract,
+)
 from ._context import OverflowCount, Settings, config, count_overflows, get_config
 from ._conv import conv2d, conv2d_input_grad, conv2d_weight_grad
 from ._format import Format
-from ._gemm import matmul
 from ._functions import (
-    absolute,
-    add,
     arange,
     argmax,
     argmin,
-    asarray,
     concatenate,
-    from_raw,
     full,
-    ldexp,
     load,
     max,
     maximum,
     mean,
     min,
     minimum,
-    multiply,
-    negative,
     ones,
     save,
     stack,
-    subtract,
     sum,
     zeros,
 )
@@ -40,6 +43,7 @@ from ._modes import FxpOverflowError, Overflow, Rounding
 __version__ = "0.1.0"
 
 __all__ = [
+    "Accumulator",
     "Format",
     "FxpArray",
     "FxpOverflowError",

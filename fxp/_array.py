@@ -1,11 +1,21 @@
-"""FxpArray: a raw integer ndarray plus a Format, with numpy-like behaviour."""
+"""FxpArray: a raw integer ndarray plus a Format, with numpy-like behaviour.
+
+This module holds the class, its construction (:func:`asarray`, :func:`from_raw`) and the
+functions its operators are (``+ - * @``, ``-a``, ``abs(a)``, ``<<``, ``>>``: :func:`add`,
+:func:`subtract`, :func:`multiply`, :func:`matmul`, :func:`negative`, :func:`absolute`,
+:func:`ldexp`), all over the raw-level modules.  Its one lazy import is the numpy protocol
+(``__array_ufunc__`` / ``__array_function__`` import :mod:`fxp._numpy`, which maps numpy's
+functions onto the function modules, and so imports this one).
+"""
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
 
-from ._format import as_format
+from . import _gemm, _raw, _reduce, _rules
+from ._accumulator import as_accumulator
+from ._format import FRAC_BITS_RANGE, Format, as_format
 
 
 class FxpArray:
@@ -131,11 +141,10 @@ class FxpArray:
         rng : None, int or Xoroshiro128Plus, optional
             Generator for ``rounding="stochastic"``.
         """
-        from ._ops import requantize
         fmt = as_format(fmt)
         if fmt == self._fmt:
             return self.copy()
-        return FxpArray(requantize(self._raw, self._fmt.frac_bits, fmt, rounding, overflow, rng), fmt)
+        return FxpArray(_raw.requantize(self._raw, self._fmt.frac_bits, fmt, rounding, overflow, rng), fmt)
 
     # --- indexing -------------------------------------------------------------------------
     def __getitem__(self, index):
@@ -146,22 +155,22 @@ class FxpArray:
 
     # --- arithmetic -----------------------------------------------------------------------
     def __add__(self, other):
-        return _binary("add", self, other)
+        return _operator_result("add", self, other)
 
     def __radd__(self, other):
-        return _binary("add", other, self)
+        return _operator_result("add", other, self)
 
     def __sub__(self, other):
-        return _binary("subtract", self, other)
+        return _operator_result("subtract", self, other)
 
     def __rsub__(self, other):
-        return _binary("subtract", other, self)
+        return _operator_result("subtract", other, self)
 
     def __mul__(self, other):
-        return _binary("multiply", self, other)
+        return _operator_result("multiply", self, other)
 
     def __rmul__(self, other):
-        return _binary("multiply", other, self)
+        return _operator_result("multiply", other, self)
 
     def __iadd__(self, other):
         return self._inplace("add", other)
@@ -178,7 +187,7 @@ class FxpArray:
                 f"in-place {op} needs operands of the same format, got {self._fmt} and "
                 f"{other.fmt}; use fxp.{op}(a, b, out_format=a.fmt) and assign"
             )
-        result = _binary(op, self, other, out_format=self._fmt)
+        result = _operator_result(op, self, other, out_format=self._fmt)
         if result is NotImplemented:
             return NotImplemented
         if result.shape != self.shape:
@@ -188,30 +197,24 @@ class FxpArray:
         return self
 
     def __matmul__(self, other):
-        import fxp
-        return fxp.matmul(self, other)
+        return matmul(self, other)
 
     def __rmatmul__(self, other):
-        import fxp
-        return fxp.matmul(other, self)
+        return matmul(other, self)
 
     def __neg__(self):
-        from ._functions import negative
         return negative(self)
 
     def __pos__(self):
         return self.copy()
 
     def __abs__(self):
-        from ._functions import absolute
         return absolute(self)
 
     def __lshift__(self, k):
-        from ._functions import ldexp
         return ldexp(self, _shift_count(k))
 
     def __rshift__(self, k):
-        from ._functions import ldexp
         return ldexp(self, -_shift_count(k))
 
     # --- comparisons (exact: values of <= 32-bit raws are exact float64) ----------------------
@@ -243,14 +246,15 @@ class FxpArray:
     # --- reductions -----------------------------------------------------------------------
     def sum(self, axis=None, out_format=None, rounding=None, overflow=None, keepdims=False, rng=None):
         """Exact sum (see :func:`fxp.sum`)."""
-        from ._functions import sum as fsum
-        return fsum(self, axis, out_format=out_format, rounding=rounding, overflow=overflow,
-                    keepdims=keepdims, rng=rng)
+        n = _reduce.count(self.shape, axis)
+        total = _reduce.exact_sum(self._raw, axis, keepdims, n)
+        fmt = _rules.sum_format(self._fmt, n) if out_format is None else as_format(out_format)
+        return FxpArray(_raw.requantize(total, self._fmt.frac_bits, fmt, rounding, overflow, rng), fmt)
 
     def mean(self, axis=None, rounding=None, rng=None, keepdims=False):
         """Mean in this array's format (see :func:`fxp.mean`)."""
-        from ._functions import mean
-        return mean(self, axis, rounding=rounding, rng=rng, keepdims=keepdims)
+        result = _reduce.mean(self._raw, axis, keepdims, rounding, rng)
+        return FxpArray(np.asarray(result).astype(self._fmt.dtype), self._fmt)
 
     def max(self, axis=None, keepdims=False):
         """Largest element (same format)."""
@@ -308,18 +312,17 @@ def _plain_index(index):
 
 def _as_raw_of(value, fmt):
     """Raw values of ``fmt`` for assignment: FxpArrays are requantized, numbers quantized."""
-    from ._functions import asarray
     return asarray(value, fmt).raw
 
 
-def _binary(op, a, b, out_format=None):
-    """Operator helper: coerce Python / numpy operands, then call ``fxp.<op>`` (add, subtract, multiply)."""
-    from . import _functions   # imports this module, so imported late
+def _operator_result(op, a, b, out_format=None):
+    """``a + b``, ``a - b``, ``a * b`` (``op``): plain operands coerced, ``NotImplemented`` for
+    operands that cannot be."""
     try:
         a, b = coerce_operands(a, b)
     except TypeError:
         return NotImplemented
-    return getattr(_functions, op)(a, b, out_format=out_format)
+    return _exact_then_round(op, a, b, out_format)
 
 
 def coerce_operands(a, b):
@@ -341,21 +344,264 @@ def coerce_operands(a, b):
 def _coerce(x, like_fmt):
     if isinstance(x, FxpArray):
         return x
-    from ._functions import asarray
-    from ._rules import float_scalar_format, integer_format
     if not _is_real(x) and not (isinstance(x, (list, tuple))):
         raise TypeError(f"cannot combine an FxpArray with {type(x).__name__}")
     arr = np.asarray(x)
     if arr.dtype.kind in "biu":
-        return asarray(arr, integer_format(arr.ravel().tolist()))
+        return asarray(arr, _rules.integer_format(arr.ravel().tolist()))
     if arr.dtype.kind != "f":
         raise TypeError(f"cannot combine an FxpArray with {arr.dtype} data")
     bad = int(np.count_nonzero(~np.isfinite(arr)))
     if bad:
         raise ValueError(f"cannot combine an FxpArray with non-finite floats ({bad} of {arr.size} "
                          "values are inf or NaN): fixed point has neither (comparisons with them work)")
-    fmt = float_scalar_format(float(np.abs(arr).max()) if arr.size else 0.0, like_fmt.word_bits)
+    fmt = _rules.float_scalar_format(float(np.abs(arr).max()) if arr.size else 0.0, like_fmt.word_bits)
     return asarray(arr, fmt, rounding="nearest_even", overflow="saturate")
 
 
-__all__ = ["FxpArray"]
+# --- construction ----------------------------------------------------------------------
+
+def asarray(x, fmt=None, rounding=None, overflow=None, rng=None):
+    """Quantize ``x`` into an :class:`FxpArray` of format ``fmt``.
+
+    Parameters
+    ----------
+    x : array_like or FxpArray
+        Floats are rounded once; integers are converted exactly (then rounded only if
+        ``fmt`` is coarser); an FxpArray is requantized (returned as is if ``fmt`` is None
+        or equal).
+    fmt : Format or str
+        Target format, e.g. ``"s16.12"``.
+    rounding, overflow : str or enum, optional
+        Defaults from :class:`fxp.config` (nearest_even, saturate).
+    rng : None, int, Xoroshiro128Plus or numpy Generator, optional
+        Generator for stochastic rounding (one key drawn per call).
+
+    Raises
+    ------
+    ValueError
+        NaN input; +-inf under ``overflow="wrap"``.
+    FxpOverflowError
+        Out-of-range values (including +-inf) under ``overflow="raise"``.
+
+    Examples
+    --------
+    >>> import fxp
+    >>> fxp.asarray([0.1, -2.5, 100.0], "s8.4")
+    FxpArray([ 0.125, -2.5  ,  7.9375], fmt='s8.4')
+    """
+    if isinstance(x, FxpArray):
+        if fmt is None or as_format(fmt) == x.fmt:
+            return x
+        return x.astype(fmt, rounding, overflow, rng)
+    if fmt is None:
+        raise TypeError("fxp.asarray needs a format for non-FxpArray input, e.g. fmt='s16.12'")
+    fmt = as_format(fmt)
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"cannot quantize {type(x).__name__} input: {exc}") from None
+    kind = arr.dtype.kind
+    if kind in "biu":
+        raw = arr.astype(np.int8) if kind == "b" else arr
+        return FxpArray(_raw.requantize(raw, 0, fmt, rounding, overflow, rng), fmt)
+    if kind == "f":
+        return FxpArray(_raw.quantize(arr, fmt, rounding, overflow, rng), fmt)
+    if kind == "O":
+        try:
+            return asarray(arr.astype(np.float64), fmt, rounding, overflow, rng)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"cannot quantize non-numeric input of dtype {arr.dtype} to {fmt}")
+
+
+def from_raw(raw, fmt):
+    """Wrap raw integers as an :class:`FxpArray` of ``fmt`` (no rounding; range checked).
+
+    Raises
+    ------
+    TypeError
+        Non-integer input.
+    ValueError
+        A raw value outside ``[fmt.min_raw, fmt.max_raw]``.
+    """
+    fmt = as_format(fmt)
+    arr = np.asarray(raw)
+    if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "O" and all(
+            isinstance(v, numbers.Integral) for v in arr.ravel().tolist())):
+        raise TypeError(f"from_raw needs integers, got dtype {arr.dtype}")
+    if arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < fmt.min_raw or hi > fmt.max_raw:
+            bad = int(np.count_nonzero((arr < fmt.min_raw) | (arr > fmt.max_raw)))
+            raise ValueError(f"{bad} raw values lie outside {fmt}'s range [{fmt.min_raw}, {fmt.max_raw}]")
+    return FxpArray(np.asarray(arr, dtype=fmt.dtype), fmt)
+
+
+# --- the functions the operators are ----------------------------------------------------
+
+def _subtract_format(fa, fb):
+    return _rules.add_format(fa, fb, subtract=True)
+
+
+_FORMAT_RULES = {"add": _rules.add_format, "subtract": _subtract_format,
+                 "multiply": _rules.multiply_format}
+
+
+def _exact_then_round(op, a, b, out_format=None, rounding=None, overflow=None, rng=None):
+    """FxpArrays ``a op b`` (add, subtract, multiply) exact, rounded once into ``out_format``
+    (default: the exact bit-growth format of ``op``)."""
+    fmt = _FORMAT_RULES[op](a.fmt, b.fmt) if out_format is None else as_format(out_format)
+    raw = _raw.arithmetic(op, a.raw, a.fmt.frac_bits, b.raw, b.fmt.frac_bits, fmt, rounding, overflow, rng)
+    return FxpArray(raw, fmt)
+
+
+def add(a, b, out_format=None, rounding=None, overflow=None, rng=None):
+    """Exact ``a + b``, rounded once into ``out_format``.
+
+    Parameters
+    ----------
+    a, b : FxpArray or numbers / arrays (broadcast as in numpy)
+        Plain integers take their exact format; plain floats a best-precision format with
+        the other operand's word length.
+    out_format : Format or str, optional
+        Default: the exact bit-growth format (one more integer bit, the finer fraction),
+        trimmed to 32 bits (see ``docs/core.md``).
+    rounding, overflow, rng
+        As in :func:`asarray`.
+    """
+    a, b = coerce_operands(a, b)
+    return _exact_then_round("add", a, b, out_format, rounding, overflow, rng)
+
+
+def subtract(a, b, out_format=None, rounding=None, overflow=None, rng=None):
+    """Exact ``a - b``, rounded once into ``out_format`` (as :func:`add`)."""
+    a, b = coerce_operands(a, b)
+    return _exact_then_round("subtract", a, b, out_format, rounding, overflow, rng)
+
+
+def multiply(a, b, out_format=None, rounding=None, overflow=None, rng=None):
+    """Exact ``a * b``, rounded once into ``out_format``.
+
+    The default format adds word and fraction bits (exact), trimmed to 32 bits.
+    Other parameters as in :func:`add`.
+    """
+    a, b = coerce_operands(a, b)
+    return _exact_then_round("multiply", a, b, out_format, rounding, overflow, rng)
+
+
+def negative(a, out_format=None, rounding=None, overflow=None, rng=None):
+    """Exact ``-a``, rounded into ``out_format``.
+
+    The default format is signed and holds [-max, -min]: one bit wider than a signed ``a``
+    (for ``-min``) or an unsigned one (``u8.0 -> s9.0``).
+    """
+    fmt = _rules.negative_format(a.fmt) if out_format is None else as_format(out_format)
+    zero = np.zeros(1, dtype=np.int8)
+    return FxpArray(_raw.arithmetic("subtract", zero, a.fmt.frac_bits, a.raw, a.fmt.frac_bits, fmt,
+                                    rounding, overflow, rng), fmt)
+
+
+def absolute(a, out_format=None, rounding=None, overflow=None, rng=None):
+    """Exact ``|a|``, rounded into ``out_format``.
+
+    The default format is unsigned with ``a``'s word and fraction bits (``s8.0 -> u8.0``:
+    ``|-128|`` fits 8 unsigned bits).
+    """
+    if not a.fmt.signed:
+        return a.copy() if out_format is None else a.astype(out_format, rounding, overflow, rng)
+    fmt = _rules.absolute_format(a.fmt) if out_format is None else as_format(out_format)
+    return FxpArray(_raw.arithmetic("multiply", np.sign(a.raw), 0, a.raw, a.fmt.frac_bits, fmt,
+                                    rounding, overflow, rng), fmt)
+
+
+def ldexp(a, k, out_format=None, rounding=None, overflow=None, rng=None):
+    """``a * 2**k`` (a shift by a power of two).
+
+    Without ``out_format`` this is free and exact: the raw integers are kept and the
+    fraction bits become ``frac_bits - k`` (an error if that leaves [-64, 64]).
+    ``a << k`` and ``a >> k`` call this.
+    """
+    frac = a.fmt.frac_bits - int(k)
+    lo, hi = FRAC_BITS_RANGE
+    if not lo <= frac <= hi:
+        raise ValueError(f"shifting {a.fmt} by {k} needs frac_bits {frac}, outside [{lo}, {hi}]; "
+                         "pass out_format=")
+    shifted = FxpArray(a.raw.copy(), Format(a.fmt.word_bits, frac, a.fmt.signed))
+    return shifted if out_format is None else shifted.astype(out_format, rounding, overflow, rng)
+
+
+def _matmul_operand(x, name):
+    if not isinstance(x, FxpArray):
+        raise TypeError(f"fxp.matmul: {name} must be an FxpArray, got {type(x).__name__}; "
+                        "quantize it first with fxp.asarray(x, fmt)")
+    return x
+
+
+def matmul(a, b, out_format=None, rounding=None, overflow=None, acc_bits=None,
+           acc_overflow=None, chunk=None, rng=None, n_threads=None, *, acc=None):
+    """Fixed-point matrix product with a bounded accumulator (``a @ b``).
+
+    Shapes follow :func:`numpy.matmul`: 1-D operands are promoted to a row
+    (``a``) or a column (``b``) and the added axis is removed afterwards;
+    leading batch dimensions broadcast.
+
+    Parameters
+    ----------
+    a, b : FxpArray
+        Operands; any formats except unsigned 32-bit.
+    out_format : Format or str, optional
+        Result format; default: the wider word and finer scale of the operands.
+    rounding, overflow : str or enum, optional
+        Output rounding and overflow (defaults from :class:`fxp.config`).
+    acc_bits, acc_overflow, chunk : optional
+        Shorthands for ``acc=fxp.Accumulator(acc_bits, acc_overflow, chunk)`` (not together
+        with ``acc=``): the accumulator width, 2..64 (default: wide enough that no sum of K
+        products can overflow, capped at 64); :class:`fxp.Overflow` ``"saturate"`` (default)
+        or ``"wrap"``, applied after every addition, in the order k = 0..K-1; runs of
+        ``chunk`` products summed in their own accumulator.
+    rng : None, int, Xoroshiro128Plus or numpy Generator, optional
+        For stochastic rounding (one key drawn per call).
+    n_threads : int, optional
+        Most kernel threads (default from :class:`fxp.config`); products of fewer than
+        ``2**22`` multiply-adds run on one.  Results never depend on it.
+    acc : Accumulator, optional
+        The accumulator (default ``fxp.Accumulator()``: exact); see :class:`fxp.Accumulator`.
+
+    Returns
+    -------
+    FxpArray
+
+    Notes
+    -----
+    Outputs whose accumulation hit the accumulator bound are added to an active
+    :func:`fxp.count_overflows` block (as saturated or wrapped, per the accumulator's overflow,
+    without adding to its element count); output-format overflows are counted too.
+
+    Examples
+    --------
+    >>> import fxp
+    >>> a = fxp.asarray([[7.0] * 64], "s8.4")
+    >>> b = fxp.asarray([[7.0]] * 64, "s8.4")
+    >>> fxp.matmul(a, b, out_format="s16.8", acc_bits=16).to_float()  # 64 * 49 clamped
+    array([[127.99609375]])
+    >>> fxp.matmul(a, b, out_format="s16.8", acc=fxp.Accumulator(16)).to_float()
+    array([[127.99609375]])
+    """
+    a = _matmul_operand(a, "a")
+    b = _matmul_operand(b, "b")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("fxp.matmul: operands must have at least one dimension (use multiply)")
+    a_raw = a.raw[None, :] if a.ndim == 1 else a.raw
+    b_raw = b.raw[:, None] if b.ndim == 1 else b.raw
+    if a_raw.shape[-1] != b_raw.shape[-2]:
+        raise ValueError(f"fxp.matmul: shape mismatch: {a.shape} @ {b.shape} "
+                         f"(inner dimensions {a_raw.shape[-1]} != {b_raw.shape[-2]})")
+    acc = as_accumulator(acc, acc_bits, acc_overflow, chunk)
+    raw, fmt, _, _ = _gemm.gemm_raw(a_raw, a.fmt, b_raw, b.fmt, out_format, rounding, overflow, acc,
+                                    rng, n_threads)
+    if b.ndim == 1:
+        raw = raw[..., 0]
+    if a.ndim == 1:
+        raw = raw[..., 0, :] if b.ndim > 1 else raw[..., 0]
+    return FxpArray(raw, fmt)

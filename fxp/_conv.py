@@ -21,6 +21,7 @@ import numbers
 
 import numpy as np
 
+from ._accumulator import as_accumulator
 from ._array import FxpArray
 from ._gemm import gemm_raw
 
@@ -92,8 +93,8 @@ def _conv_raw(x_raw, x_fmt, w_raw, w_fmt, stride, pads, dilation, gemm_kwargs):
 
 
 def conv2d(x, w, stride=1, padding=0, dilation=1, out_format=None, rounding=None,
-           overflow=None, acc_bits=None, acc_overflow="saturate", chunk=None, rng=None,
-           n_threads=None):
+           overflow=None, acc_bits=None, acc_overflow=None, chunk=None, rng=None,
+           n_threads=None, *, acc=None):
     """2-D cross-correlation (deep-learning "convolution") of NCHW ``x`` with OIHW ``w``.
 
     Parameters
@@ -102,7 +103,7 @@ def conv2d(x, w, stride=1, padding=0, dilation=1, out_format=None, rounding=None
     w : FxpArray, shape (C_out, C_in, kh, kw)
     stride, padding, dilation : int or (int, int)
         As in ``torch.nn.functional.conv2d`` (zero padding on both sides).
-    out_format, rounding, overflow, acc_bits, acc_overflow, chunk, rng, n_threads
+    out_format, rounding, overflow, acc_bits, acc_overflow, chunk, rng, n_threads, acc
         As in :func:`fxp.matmul`; the accumulation length is C_in*kh*kw, in (c, dy, dx) order.
 
     Returns
@@ -111,14 +112,14 @@ def conv2d(x, w, stride=1, padding=0, dilation=1, out_format=None, rounding=None
     """
     x, w = _fxp4(x, "x"), _fxp4(w, "w")
     stride, (ph, pw), dilation = _geometry(stride, padding, dilation)
-    kwargs = dict(out_format=out_format, rounding=rounding, overflow=overflow, acc_bits=acc_bits,
-                  acc_overflow=acc_overflow, chunk=chunk, rng=rng, n_threads=n_threads)
+    kwargs = dict(out_format=out_format, rounding=rounding, overflow=overflow,
+                  acc=as_accumulator(acc, acc_bits, acc_overflow, chunk), rng=rng, n_threads=n_threads)
     return _conv_raw(x.raw, x.fmt, w.raw, w.fmt, stride, (ph, ph, pw, pw), dilation, kwargs)
 
 
 def conv2d_input_grad(grad_out, w, input_shape, stride=1, padding=0, dilation=1, out_format=None,
-                      rounding=None, overflow=None, acc_bits=None, acc_overflow="saturate",
-                      chunk=None, rng=None, n_threads=None):
+                      rounding=None, overflow=None, acc_bits=None, acc_overflow=None,
+                      chunk=None, rng=None, n_threads=None, *, acc=None):
     """Gradient of :func:`conv2d` with respect to its input (a transposed convolution).
 
     Parameters
@@ -129,7 +130,7 @@ def conv2d_input_grad(grad_out, w, input_shape, stride=1, padding=0, dilation=1,
         (N, C_in, H, W) or (H, W) of the forward input.
     stride, padding, dilation
         Those of the forward convolution.
-    out_format, rounding, overflow, acc_bits, acc_overflow, chunk, rng, n_threads
+    out_format, rounding, overflow, acc_bits, acc_overflow, chunk, rng, n_threads, acc
         As in :func:`fxp.matmul`; accumulation length C_out*kh*kw (only the products that
         the stride does not zero out are nonzero).
 
@@ -161,15 +162,15 @@ def conv2d_input_grad(grad_out, w, input_shape, stride=1, padding=0, dilation=1,
     stuffed = stuffed[:, :, max(0, -top): stuffed.shape[2] - max(0, -bottom),
                       max(0, -left): stuffed.shape[3] - max(0, -right)]
     w_t = np.ascontiguousarray(w.raw[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-    kwargs = dict(out_format=out_format, rounding=rounding, overflow=overflow, acc_bits=acc_bits,
-                  acc_overflow=acc_overflow, chunk=chunk, rng=rng, n_threads=n_threads)
+    kwargs = dict(out_format=out_format, rounding=rounding, overflow=overflow,
+                  acc=as_accumulator(acc, acc_bits, acc_overflow, chunk), rng=rng, n_threads=n_threads)
     return _conv_raw(stuffed, grad_out.fmt, w_t, w.fmt, (1, 1),
                      (max(0, top), max(0, bottom), max(0, left), max(0, right)), (dh, dw), kwargs)
 
 
 def conv2d_weight_grad(x, grad_out, weight_shape, stride=1, padding=0, dilation=1,
                        out_format=None, rounding=None, overflow=None, acc_bits=None,
-                       acc_overflow="saturate", chunk=None, rng=None, n_threads=None):
+                       acc_overflow=None, chunk=None, rng=None, n_threads=None, *, acc=None):
     """Gradient of :func:`conv2d` with respect to its weight.
 
     Parameters
@@ -181,7 +182,7 @@ def conv2d_weight_grad(x, grad_out, weight_shape, stride=1, padding=0, dilation=
         (C_out, C_in, kh, kw) or (kh, kw).
     stride, padding, dilation
         Those of the forward convolution.
-    out_format, rounding, overflow, acc_bits, acc_overflow, chunk, rng, n_threads
+    out_format, rounding, overflow, acc_bits, acc_overflow, chunk, rng, n_threads, acc
         As in :func:`fxp.matmul`; accumulation length N*Ho*Wo (Sakr et al.'s GRAD GEMM,
         the longest of the three), in (n, y, x) order.
 
@@ -202,5 +203,5 @@ def conv2d_weight_grad(x, grad_out, weight_shape, stride=1, padding=0, dilation=
                          f"not match the forward output {(ho, wo)}")
     g = grad_out.raw.transpose(1, 0, 2, 3).reshape(c_out, n * ho * wo)
     raw, fmt, _, _ = gemm_raw(g, grad_out.fmt, cols.T, x.fmt, out_format, rounding, overflow,
-                              acc_bits, acc_overflow, chunk, rng, n_threads)
+                              as_accumulator(acc, acc_bits, acc_overflow, chunk), rng, n_threads)
     return FxpArray(np.ascontiguousarray(raw.reshape(c_out, c_in, kh, kw)), fmt)

@@ -1,101 +1,20 @@
-"""Creation, arithmetic, reduction, joining and I/O functions on FxpArray."""
+"""The public functions on FxpArrays besides the operators' (in :mod:`fxp._array`): creation,
+elementwise maximum / minimum, reductions, joining and I/O."""
 from __future__ import annotations
 
 import contextlib
-import math
-import numbers
 import os
 import zipfile
 import zlib
 
 import numpy as np
 
-from . import _ops, _rules
-from ._array import FxpArray, coerce_operands
-from ._context import resolve_modes
-from ._format import FRAC_BITS_RANGE, Format, as_format
-from ._modes import Rounding
-from .random import draw_key
+from . import _rules
+from ._array import FxpArray, asarray, coerce_operands, from_raw
+from ._format import Format, as_format
 
 
 # --- creation ----------------------------------------------------------------------------
-
-def asarray(x, fmt=None, rounding=None, overflow=None, rng=None):
-    """Quantize ``x`` into an :class:`FxpArray` of format ``fmt``.
-
-    Parameters
-    ----------
-    x : array_like or FxpArray
-        Floats are rounded once; integers are converted exactly (then rounded only if
-        ``fmt`` is coarser); an FxpArray is requantized (returned as is if ``fmt`` is None
-        or equal).
-    fmt : Format or str
-        Target format, e.g. ``"s16.12"``.
-    rounding, overflow : str or enum, optional
-        Defaults from :class:`fxp.config` (nearest_even, saturate).
-    rng : None, int, Xoroshiro128Plus or numpy Generator, optional
-        Generator for stochastic rounding (one key drawn per call).
-
-    Raises
-    ------
-    ValueError
-        NaN input; +-inf under ``overflow="wrap"``.
-    FxpOverflowError
-        Out-of-range values (including +-inf) under ``overflow="raise"``.
-
-    Examples
-    --------
-    >>> import fxp
-    >>> fxp.asarray([0.1, -2.5, 100.0], "s8.4")
-    FxpArray([ 0.125, -2.5  ,  7.9375], fmt='s8.4')
-    """
-    if isinstance(x, FxpArray):
-        if fmt is None or as_format(fmt) == x.fmt:
-            return x
-        return x.astype(fmt, rounding, overflow, rng)
-    if fmt is None:
-        raise TypeError("fxp.asarray needs a format for non-FxpArray input, e.g. fmt='s16.12'")
-    fmt = as_format(fmt)
-    try:
-        arr = np.asarray(x)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"cannot quantize {type(x).__name__} input: {exc}") from None
-    kind = arr.dtype.kind
-    if kind in "biu":
-        raw = arr.astype(np.int8) if kind == "b" else arr
-        return FxpArray(_ops.requantize(raw, 0, fmt, rounding, overflow, rng), fmt)
-    if kind == "f":
-        return FxpArray(_ops.quantize(arr, fmt, rounding, overflow, rng), fmt)
-    if kind == "O":
-        try:
-            return asarray(arr.astype(np.float64), fmt, rounding, overflow, rng)
-        except (TypeError, ValueError):
-            pass
-    raise TypeError(f"cannot quantize non-numeric input of dtype {arr.dtype} to {fmt}")
-
-
-def from_raw(raw, fmt):
-    """Wrap raw integers as an :class:`FxpArray` of ``fmt`` (no rounding; range checked).
-
-    Raises
-    ------
-    TypeError
-        Non-integer input.
-    ValueError
-        A raw value outside ``[fmt.min_raw, fmt.max_raw]``.
-    """
-    fmt = as_format(fmt)
-    arr = np.asarray(raw)
-    if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "O" and all(
-            isinstance(v, numbers.Integral) for v in arr.ravel().tolist())):
-        raise TypeError(f"from_raw needs integers, got dtype {arr.dtype}")
-    if arr.size:
-        lo, hi = int(arr.min()), int(arr.max())
-        if lo < fmt.min_raw or hi > fmt.max_raw:
-            bad = int(np.count_nonzero((arr < fmt.min_raw) | (arr > fmt.max_raw)))
-            raise ValueError(f"{bad} raw values lie outside {fmt}'s range [{fmt.min_raw}, {fmt.max_raw}]")
-    return FxpArray(np.asarray(arr, dtype=fmt.dtype), fmt)
-
 
 def zeros(shape, fmt):
     """An array of zeros of ``fmt``."""
@@ -123,87 +42,7 @@ def arange(start, stop=None, step=1, fmt=None, rounding=None, overflow=None):
     return asarray(values.astype(np.float64), fmt, rounding, overflow)
 
 
-# --- arithmetic ---------------------------------------------------------------------------
-
-def _binary(op, rule, a, b, out_format, rounding, overflow, rng):
-    a, b = coerce_operands(a, b)
-    fmt = rule(a.fmt, b.fmt) if out_format is None else as_format(out_format)
-    raw = _ops.binary(op, a.raw, a.fmt.frac_bits, b.raw, b.fmt.frac_bits, fmt, rounding, overflow, rng)
-    return FxpArray(raw, fmt)
-
-
-def add(a, b, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``a + b``, rounded once into ``out_format``.
-
-    Parameters
-    ----------
-    a, b : FxpArray or numbers / arrays (broadcast as in numpy)
-        Plain integers take their exact format; plain floats a best-precision format with
-        the other operand's word length.
-    out_format : Format or str, optional
-        Default: the exact bit-growth format (one more integer bit, the finer fraction),
-        trimmed to 32 bits (see ``docs/core.md``).
-    rounding, overflow, rng
-        As in :func:`asarray`.
-    """
-    return _binary("add", _rules.add_format, a, b, out_format, rounding, overflow, rng)
-
-
-def subtract(a, b, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``a - b``, rounded once into ``out_format`` (as :func:`add`)."""
-    rule = lambda fa, fb: _rules.add_format(fa, fb, subtract=True)  # noqa: E731
-    return _binary("subtract", rule, a, b, out_format, rounding, overflow, rng)
-
-
-def multiply(a, b, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``a * b``, rounded once into ``out_format``.
-
-    The default format adds word and fraction bits (exact), trimmed to 32 bits.
-    Other parameters as in :func:`add`.
-    """
-    return _binary("multiply", _rules.multiply_format, a, b, out_format, rounding, overflow, rng)
-
-
-def negative(a, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``-a``, rounded into ``out_format``.
-
-    The default format is signed and holds [-max, -min]: one bit wider than a signed ``a``
-    (for ``-min``) or an unsigned one (``u8.0 -> s9.0``).
-    """
-    fmt = _rules.negative_format(a.fmt) if out_format is None else as_format(out_format)
-    zero = np.zeros(1, dtype=np.int8)
-    return FxpArray(_ops.binary("subtract", zero, a.fmt.frac_bits, a.raw, a.fmt.frac_bits, fmt,
-                                rounding, overflow, rng), fmt)
-
-
-def absolute(a, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``|a|``, rounded into ``out_format``.
-
-    The default format is unsigned with ``a``'s word and fraction bits (``s8.0 -> u8.0``:
-    ``|-128|`` fits 8 unsigned bits).
-    """
-    if not a.fmt.signed:
-        return a.copy() if out_format is None else a.astype(out_format, rounding, overflow, rng)
-    fmt = _rules.absolute_format(a.fmt) if out_format is None else as_format(out_format)
-    return FxpArray(_ops.binary("multiply", np.sign(a.raw), 0, a.raw, a.fmt.frac_bits, fmt,
-                                rounding, overflow, rng), fmt)
-
-
-def ldexp(a, k, out_format=None, rounding=None, overflow=None, rng=None):
-    """``a * 2**k`` (a shift by a power of two).
-
-    Without ``out_format`` this is free and exact: the raw integers are kept and the
-    fraction bits become ``frac_bits - k`` (an error if that leaves [-64, 64]).
-    ``a << k`` and ``a >> k`` call this.
-    """
-    frac = a.fmt.frac_bits - int(k)
-    lo, hi = FRAC_BITS_RANGE
-    if not lo <= frac <= hi:
-        raise ValueError(f"shifting {a.fmt} by {k} needs frac_bits {frac}, outside [{lo}, {hi}]; "
-                         "pass out_format=")
-    shifted = FxpArray(a.raw.copy(), Format(a.fmt.word_bits, frac, a.fmt.signed))
-    return shifted if out_format is None else shifted.astype(out_format, rounding, overflow, rng)
-
+# --- elementwise --------------------------------------------------------------------------
 
 def maximum(a, b):
     """Elementwise maximum in the common format of ``a`` and ``b`` (exact unless that format is
@@ -226,25 +65,6 @@ def _pick(a, b, pick):
 
 # --- reductions ---------------------------------------------------------------------------
 
-def _count(shape, axis):
-    """Elements per output of a reduction over ``axis``.
-
-    numpy checks ``axis`` with its own errors and rules (axis 0 of a 0-d array is allowed) on an
-    empty array of the same rank, where the reduced axes come out as 1 and the others as 0.
-    """
-    if axis is None:
-        return math.prod(shape)
-    reduced = np.empty((0,) * len(shape), dtype=bool).sum(axis=axis, keepdims=True).shape
-    return math.prod(n for n, r in zip(shape, reduced) if r)
-
-
-def _exact_sum(raw, axis, keepdims, n):
-    """The exact sum of ``n`` raws along ``axis``, accumulated in int32 when no partial sum can
-    reach 2**31 (twice as fast as int64), else in int64."""
-    fits32 = n.bit_length() + _ops.MAGNITUDE_BITS[raw.dtype] <= 31
-    return np.asarray(raw.sum(axis=axis, dtype=np.int32 if fits32 else np.int64, keepdims=keepdims))
-
-
 def sum(a, axis=None, out_format=None, rounding=None, overflow=None, keepdims=False, rng=None):
     """Exact sum along ``axis``, rounded once into ``out_format``.
 
@@ -252,10 +72,8 @@ def sum(a, axis=None, out_format=None, rounding=None, overflow=None, keepdims=Fa
     (exact), trimmed to 32 bits.  Stochastic rounding draws one key from ``rng`` and follows
     the elementwise stream rule over the output.
     """
-    n = _count(a.shape, axis)
-    total = _exact_sum(a.raw, axis, keepdims, n)
-    fmt = _rules.sum_format(a.fmt, n) if out_format is None else as_format(out_format)
-    return FxpArray(_ops.requantize(np.asarray(total), a.fmt.frac_bits, fmt, rounding, overflow, rng), fmt)
+    return a.sum(axis, out_format=out_format, rounding=rounding, overflow=overflow,
+                 keepdims=keepdims, rng=rng)
 
 
 def mean(a, axis=None, rounding=None, rng=None, keepdims=False):
@@ -264,38 +82,7 @@ def mean(a, axis=None, rounding=None, rng=None, keepdims=False):
     Stochastic rounding takes ``floor(mean + r * 2**-64)`` with the element's random word
     ``r`` (the elementwise stream rule over the output).
     """
-    rounding, _ = resolve_modes(rounding, None)
-    n = _count(a.shape, axis)
-    if n == 0:
-        raise ValueError("mean of an empty selection")
-    total = _exact_sum(a.raw, axis, keepdims, n).astype(np.int64)
-    q, rem = np.divmod(total, n)
-    if rounding is Rounding.STOCHASTIC:
-        from ._kernels._random import element_words
-        words = element_words(draw_key(rng), 0, q.size).reshape(q.shape)
-        # floor(q + rem/n + r/2**64) is q + 1 when r * n >= (n - rem) * 2**64, that is when the
-        # high word of the 128-bit product r * n is at least n - rem (an integer)
-        up = _mulhi_u64(words, n) >= (n - rem).astype(np.uint64)
-        result = q + up
-    elif rounding is Rounding.FLOOR:
-        result = q
-    elif rounding is Rounding.TOWARD_ZERO:
-        result = q + ((rem != 0) & (q < 0))
-    else:
-        twice = 2 * rem
-        tie_up = (q % 2 == 1) if rounding is Rounding.NEAREST_EVEN else (q >= 0)
-        result = q + ((twice > n) | ((twice == n) & tie_up))
-    return FxpArray(np.asarray(result).astype(a.fmt.dtype), a.fmt)
-
-
-def _mulhi_u64(a, n):
-    """High 64 bits of the exact products ``a * n`` (uint64 array ``a``, int ``0 <= n < 2**64``)."""
-    low = np.uint64(0xFFFFFFFF)
-    n0, n1 = np.uint64(n & 0xFFFFFFFF), np.uint64(n >> 32)
-    a0, a1 = a & low, a >> np.uint64(32)
-    t = a1 * n0 + ((a0 * n0) >> np.uint64(32))          # each step stays below 2**64
-    mid = a0 * n1 + (t & low)
-    return a1 * n1 + (t >> np.uint64(32)) + (mid >> np.uint64(32))
+    return a.mean(axis, rounding=rounding, rng=rng, keepdims=keepdims)
 
 
 def max(a, axis=None, keepdims=False):

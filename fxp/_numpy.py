@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import _functions as F
-from ._array import FxpArray, compare
+from ._array import FxpArray, absolute, add, compare, multiply, negative, subtract
 
 _COMPARISONS = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal}
-_BINARY = {np.add: F.add, np.subtract: F.subtract, np.multiply: F.multiply,
+_BINARY = {np.add: add, np.subtract: subtract, np.multiply: multiply,
            np.maximum: F.maximum, np.minimum: F.minimum}
-_UNARY = {np.negative: F.negative, np.absolute: F.absolute, np.positive: lambda a: a.copy()}
+_UNARY = {np.negative: negative, np.absolute: absolute, np.positive: lambda a: a.copy()}
 _REDUCE = {np.add: F.sum, np.maximum: F.max, np.minimum: F.min}
 
 
@@ -40,7 +40,7 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     return getattr(ufunc, method)(*_to_float(list(inputs)), **kwargs)
 
 
-_INTO_OUT = {np.add: F.add, np.subtract: F.subtract, np.multiply: F.multiply}
+_INTO_OUT = {np.add: add, np.subtract: subtract, np.multiply: multiply}
 
 
 def _into_out(ufunc, method, inputs, kwargs):

@@ -2,9 +2,9 @@
 
 Everything here is exact: raw values are Python ints (object arrays), floats are turned into
 exact rationals, and the random bits come from a pure-Python twin of ``csrc/fxp_rng.h``.
-It is slow on purpose and only used by the tests and as the fallback for exotic format
-combinations (additions whose operands' scales are more than 30 bits apart, unsigned 32-bit
-products).
+It is slow on purpose and is the tests' oracle only: production never imports it (its exact
+path for operands the kernels cannot hold, :mod:`fxp._wide`, is a separate implementation that
+the tests compare with this one).
 """
 from __future__ import annotations
 
@@ -182,7 +182,7 @@ def requantize(raw, src_frac, fmt, rounding="nearest_even", overflow="saturate",
     return _finish(values, raw.shape, fmt, overflow)
 
 
-def _binary(op, a, fa, b, fb, fmt, rounding, overflow, key):
+def _exact_then_requantize(op, a, fa, b, fb, fmt, rounding, overflow, key):
     a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
     if op == "multiply":
         exact = [x * y for x, y in zip(a.ravel().tolist(), b.ravel().tolist())]
@@ -197,14 +197,14 @@ def _binary(op, a, fa, b, fb, fmt, rounding, overflow, key):
 
 def add(a, fa, b, fb, fmt, rounding="nearest_even", overflow="saturate", key=0):
     """Exact ``a*2**-fa + b*2**-fb`` rounded once into ``fmt``: (raw, overflow count)."""
-    return _binary("add", a, fa, b, fb, fmt, rounding, overflow, key)
+    return _exact_then_requantize("add", a, fa, b, fb, fmt, rounding, overflow, key)
 
 
 def subtract(a, fa, b, fb, fmt, rounding="nearest_even", overflow="saturate", key=0):
     """Exact ``a*2**-fa - b*2**-fb`` rounded once into ``fmt``: (raw, overflow count)."""
-    return _binary("subtract", a, fa, b, fb, fmt, rounding, overflow, key)
+    return _exact_then_requantize("subtract", a, fa, b, fb, fmt, rounding, overflow, key)
 
 
 def multiply(a, fa, b, fb, fmt, rounding="nearest_even", overflow="saturate", key=0):
     """Exact ``(a*2**-fa) * (b*2**-fb)`` rounded once into ``fmt``: (raw, overflow count)."""
-    return _binary("multiply", a, fa, b, fb, fmt, rounding, overflow, key)
+    return _exact_then_requantize("multiply", a, fa, b, fb, fmt, rounding, overflow, key)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-ACC_BITS_RANGE = (2, 64)
+from ._rules import ACC_BITS_RANGE
 
 
 def acc_limits(acc_bits):

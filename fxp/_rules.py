@@ -8,13 +8,21 @@ KeepMSB): the fraction is shortened and the result rounds once with the current 
 mode, but never overflows (the trimmed format has room for the rounding carry).  Fraction
 bits are kept within [-64, 64] the same way; a result coarser than 2**64 takes a wider word
 at frac -64 instead, and when no format holds it the rule raises ValueError.
+
+Products (``fxp.matmul`` and the convolutions) follow their own rules: the result takes the
+wider word and the finer scale of the operands, and the default accumulator is the narrowest
+that no sum of K products can overflow.
 """
 from __future__ import annotations
 
 import math
+import numbers
 from functools import lru_cache
 
-from ._format import FRAC_BITS_RANGE, MAX_WORD_BITS, Format
+from ._format import FRAC_BITS_RANGE, MAX_WORD_BITS, Format, as_format
+
+#: accumulator widths the bounded-accumulator GEMM emulates (signed two's complement)
+ACC_BITS_RANGE = (2, 64)
 
 
 def _word_bits(lo_raw, hi_raw, signed):
@@ -141,3 +149,70 @@ def float_scalar_format(value, word_bits):
         raise ValueError(f"the float {value!r} lies beyond the range of every fixed-point format "
                          f"(the widest, s{MAX_WORD_BITS}.{lo}, stops below 2**95)")
     return Format(word, lo)
+
+
+
+# --- products -------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1024)
+def matmul_format(fa, fb):
+    """Result format of ``fxp.matmul`` when ``out_format`` is None: the wider word and the finer
+    scale (signed when either operand is)."""
+    return Format(max(fa.word_bits, fb.word_bits), max(fa.frac_bits, fb.frac_bits),
+                  fa.signed or fb.signed)
+
+
+def positive_int(value, name, allow_zero=False):
+    """``value`` as an int, checked to be >= 1 (>= 0 with ``allow_zero``).
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not an integer (bools are not).
+    ValueError
+        ``value`` is too small.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < (0 if allow_zero else 1):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '>= 1'}, got {value}")
+    return int(value)
+
+
+def worst_case_acc_bits(fmt_a, fmt_b, k):
+    """Smallest signed accumulator width that holds every sum of ``k`` products exactly.
+
+    Parameters
+    ----------
+    fmt_a, fmt_b : Format or str
+        Operand formats; the accumulator has ``frac_a + frac_b`` fraction bits.
+    k : int
+        Accumulation length (number of products).
+
+    Returns
+    -------
+    int
+        Word bits; with these bits, saturation and wrapping can never happen,
+        whatever the data and the order.
+
+    Examples
+    --------
+    >>> worst_case_acc_bits("s16.12", "s16.12", 1024)   # 2**30 * 1024 = 2**40 needs 42 bits
+    42
+    """
+    fa, fb = as_format(fmt_a), as_format(fmt_b)
+    k = positive_int(k, "k", allow_zero=True)
+    products = [x * y for x in (fa.min_raw, fa.max_raw) for y in (fb.min_raw, fb.max_raw)]
+    hi, lo = k * max(products), k * min(products)
+    bits = 1
+    while not (-(1 << (bits - 1)) <= lo and hi <= (1 << (bits - 1)) - 1):
+        bits += 1
+    return bits
+
+
+@lru_cache(maxsize=256)
+def exact_acc_bits(fa, fb, k):
+    """The default accumulator of a product of ``k`` terms: nothing can overflow (capped at 64
+    bits)."""
+    lo, hi = ACC_BITS_RANGE
+    return min(hi, max(lo, worst_case_acc_bits(fa, fb, k)))

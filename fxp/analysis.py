@@ -30,7 +30,10 @@ import math
 import numpy as np
 
 from ._format import as_format
-from ._ops import quantize
+from ._gemm import accumulate_raw, kernel_operand
+from ._raw import quantize
+from ._rules import positive_int, worst_case_acc_bits
+
 
 def _ndtr(x):
     """The standard normal CDF, ``scipy.special.ndtr`` (scipy is imported here, on first use, so
@@ -57,37 +60,6 @@ VRR_CUTOFF = 50.0
 
 
 # --- fixed-point accumulators --------------------------------------------------------------
-
-def worst_case_acc_bits(fmt_a, fmt_b, k):
-    """Smallest signed accumulator width that holds every sum of ``k`` products exactly.
-
-    Parameters
-    ----------
-    fmt_a, fmt_b : Format or str
-        Operand formats; the accumulator has ``frac_a + frac_b`` fraction bits.
-    k : int
-        Accumulation length (number of products).
-
-    Returns
-    -------
-    int
-        Word bits; with these bits, saturation and wrapping can never happen,
-        whatever the data and the order.
-
-    Examples
-    --------
-    >>> worst_case_acc_bits("s16.12", "s16.12", 1024)   # 2**30 * 1024 = 2**40 needs 42 bits
-    42
-    """
-    fa, fb = as_format(fmt_a), as_format(fmt_b)
-    k = _positive_int(k, "k", allow_zero=True)
-    products = [x * y for x in (fa.min_raw, fa.max_raw) for y in (fb.min_raw, fb.max_raw)]
-    hi, lo = k * max(products), k * min(products)
-    bits = 1
-    while not (-(1 << (bits - 1)) <= lo and hi <= (1 << (bits - 1)) - 1):
-        bits += 1
-    return bits
-
 
 def overflow_probability(k, sigma_product, acc_bits, acc_frac_bits, mid_sum=True):
     """Gaussian estimate of the chance that an accumulation leaves the accumulator.
@@ -129,8 +101,6 @@ def empirical_overflow_rate(k, sigma_a, sigma_b, fmt_a, fmt_b, acc_bits, n_outpu
     ``fmt_a``/``fmt_b`` (nearest, saturating).  Compare with :func:`overflow_probability`
     (``sigma_product = sigma_a * sigma_b``, ``acc_frac_bits = frac_a + frac_b``).
     """
-    from ._gemm import accumulate_raw, kernel_operand
-
     fa, fb = as_format(fmt_a), as_format(fmt_b)
     rng = np.random.default_rng(seed)
     n = 64
@@ -142,14 +112,6 @@ def empirical_overflow_rate(k, sigma_a, sigma_b, fmt_a, fmt_b, acc_bits, n_outpu
 
 
 # --- floating-point accumulators: VRR -------------------------------------------------------
-
-def _positive_int(value, name, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < (0 if allow_zero else 1):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '>= 1'}, got {value}")
-    return int(value)
-
 
 def _round_mantissa(x, m, mode):
     """x rounded to m mantissa bits after the leading one (nearest or toward zero)."""
@@ -226,14 +188,14 @@ def vrr(n, m_acc, m_p, chunk=None, nzr=1.0, model="per_term"):
     float
         1 means no variance lost.
     """
-    n = _positive_int(n, "n")
+    n = positive_int(n, "n")
     if not 0.0 < nzr <= 1.0:
         raise ValueError(f"nzr must be in (0, 1], got {nzr}")
     if model not in ("per_term", "stagnation"):
         raise ValueError(f"model must be 'per_term' or 'stagnation', got {model!r}")
     n_eff = max(1, int(round(nzr * n)))
     if chunk is not None:
-        n1 = min(_positive_int(chunk, "chunk"), n_eff)
+        n1 = min(positive_int(chunk, "chunk"), n_eff)
         n2 = max(1, -(-n_eff // n1))
         return vrr(n1, m_acc, m_p, model=model) * vrr(n2, m_acc, m_acc, model=model)
     if model == "stagnation":
@@ -279,7 +241,7 @@ def empirical_vrr(n, m_acc, m_p, chunk=None, n_trials=2000, seed=0, normalize="t
     Returns ``sum(s_hat**2) / sum(s**2)`` with s the exact sums of the same products
     (a ratio estimator: the common noise cancels).
     """
-    n = _positive_int(n, "n")
+    n = positive_int(n, "n")
     if normalize not in ("trunc", "exact"):
         raise ValueError(f"normalize must be 'trunc' or 'exact', got {normalize!r}")
     rng = np.random.default_rng(seed)
@@ -287,7 +249,7 @@ def empirical_vrr(n, m_acc, m_p, chunk=None, n_trials=2000, seed=0, normalize="t
     if chunk is None:
         approx = _accumulate_float(products, m_acc, normalize)
     else:
-        n1 = _positive_int(chunk, "chunk")
+        n1 = positive_int(chunk, "chunk")
         pad = (-n) % n1
         padded = np.concatenate([products, np.zeros((pad, n_trials))])
         chunks = padded.reshape(-1, n1, n_trials)

@@ -197,9 +197,8 @@ class Numerics:
     # --- internals ------------------------------------------------------------------------
     def _gemm_kwargs(self, role, gemm):
         spec = self.policy.role(role)
-        acc = self.policy.accumulator(gemm)
         return dict(out_format=spec.fmt, rounding=spec.rounding, overflow=spec.overflow,
-                    acc_bits=acc.bits, acc_overflow=acc.overflow, rng=self.rng, n_threads=self.n_threads)
+                    acc=self.policy.accumulator(gemm), rng=self.rng, n_threads=self.n_threads)
 
     def _counted(self, role, op):
         if self.stats is None:

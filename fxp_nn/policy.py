@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import fxp
+from fxp import Accumulator  # re-exported as fxp_nn.Accumulator
 
 ROLES = ("weights", "biases", "activations", "errors", "weight_grads", "updates")
 GEMMS = ("forward", "input_grad", "weight_grad")
@@ -67,22 +68,14 @@ class TensorPrecision:
 
 
 @dataclass(frozen=True)
-class Accumulator:
-    """Accumulator of one GEMM: ``bits=None`` is exact (wide); else ``overflow`` per addition."""
-
-    bits: int | None = None
-    overflow: str = "saturate"
-
-
-@dataclass(frozen=True)
 class PrecisionPolicy:
     """Per-role precision plus accumulator settings for the three GEMMs of a layer.
 
     Attributes ``weights``, ``biases``, ``activations``, ``errors`` (back-propagated
     gradients), ``weight_grads`` and ``updates`` (the SGD step ``lr * grad``) are
     :class:`TensorPrecision` objects. ``acc_bits``/``acc_overflow`` set the
-    accumulator of every GEMM; ``gemm_accumulators`` overrides it for
-    ``"forward"``, ``"input_grad"`` or ``"weight_grad"``.
+    accumulator of every GEMM; ``gemm_accumulators`` (:class:`fxp.Accumulator` objects)
+    overrides it for ``"forward"``, ``"input_grad"`` or ``"weight_grad"``.
 
     Examples
     --------
@@ -133,7 +126,7 @@ class PrecisionPolicy:
         return getattr(self, name)
 
     def accumulator(self, gemm):
-        """The :class:`Accumulator` used by GEMM ``gemm`` (forward, input_grad, weight_grad)."""
+        """The :class:`fxp.Accumulator` used by GEMM ``gemm`` (forward, input_grad, weight_grad)."""
         if gemm not in GEMMS:
             raise ValueError(f"unknown GEMM {gemm!r}; use {GEMMS}")
         return dict(self.gemm_accumulators).get(gemm, Accumulator(self.acc_bits, self.acc_overflow))

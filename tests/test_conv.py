@@ -90,6 +90,9 @@ def assert_gemm_semantics(run, a, b, src_frac, layout):
     for acc_bits, acc_overflow, chunk, rounding in GRAD_CASES:
         got = run(out_format=out, rounding=rounding, acc_bits=acc_bits, acc_overflow=acc_overflow,
                   chunk=chunk, rng=Xorshift(7))
+        by_spec = run(out_format=out, rounding=rounding, rng=Xorshift(7),
+                      acc=fxp.Accumulator(acc_bits, acc_overflow, chunk))
+        np.testing.assert_array_equal(by_spec.raw, got.raw)
         acc, _ = accumulate_reference(a, b, acc_bits, acc_overflow, chunk)
         key = draw_key(Xorshift(7)) if rounding == "stochastic" else 0
         ref, _ = _reference.requantize(acc, src_frac, out, rounding, key=key)

@@ -224,8 +224,9 @@ def test_output_rounding_matches_reference(rounding, overflow):
     b = random_raw(rng, np.int8, (21, 17))
     for out in (fxp.Format(16, 10), fxp.Format(8, 2), fxp.Format(32, 20), fxp.Format(12, -2)):
         for acc_bits, chunk in ((24, None), (28, 4), (64, None)):
-            raw, fmt, _, n_over = gemm_raw(a, fa, b, fb, out, rounding, overflow, acc_bits,
-                                           "saturate", chunk, rng=Xorshift(11), n_threads=1)
+            raw, fmt, _, n_over = gemm_raw(a, fa, b, fb, out, rounding, overflow,
+                                           fxp.Accumulator(acc_bits, "saturate", chunk),
+                                           rng=Xorshift(11), n_threads=1)
             key = draw_key(Xorshift(11)) if rounding == "stochastic" else 0
             ref, ref_over = gemm_reference(a, fa, b, fb, out, rounding, overflow, acc_bits,
                                            "saturate", chunk, key)
@@ -288,6 +289,46 @@ def test_accumulator_hits_are_counted():
     with fxp.count_overflows() as ovf:
         fxp.matmul(a, b, out_format="s16.8", acc_bits=16, acc_overflow="wrap")
     assert ovf.wrapped == 1
+
+
+def test_accumulator_spec_equals_the_shorthands():
+    rng = np.random.default_rng(5)
+    a = fxp.from_raw(random_raw(rng, np.int8, (3, 70)), "s8.4")
+    b = fxp.from_raw(random_raw(rng, np.int8, (70, 2)), "s8.4")
+    for bits, overflow, chunk in ((None, "saturate", None), (14, "wrap", 8), (12, fxp.Overflow.SATURATE, None)):
+        acc = fxp.Accumulator(bits, overflow, chunk)
+        with fxp.count_overflows() as by_acc:
+            got = fxp.matmul(a, b, "s16.6", "stochastic", acc=acc, rng=3)
+        with fxp.count_overflows() as by_keywords:
+            want = fxp.matmul(a, b, "s16.6", "stochastic", acc_bits=bits, acc_overflow=overflow,
+                              chunk=chunk, rng=3)
+        np.testing.assert_array_equal(got.raw, want.raw)
+        assert (by_acc.saturated, by_acc.wrapped) == (by_keywords.saturated, by_keywords.wrapped)
+    assert fxp.Accumulator(16, "wrap") == fxp.Accumulator(16, fxp.Overflow.WRAP)
+    assert fxp.Accumulator().overflow is fxp.Overflow.SATURATE
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(bits=1), ValueError, "2..64"),
+    (dict(bits=8.0), TypeError, "integer"),
+    (dict(overflow="raise"), ValueError, "'saturate' or 'wrap'"),
+    (dict(overflow=fxp.Overflow.RAISE), ValueError, "'saturate' or 'wrap'"),
+    (dict(overflow="clip"), ValueError, "'saturate' or 'wrap'"),
+    (dict(chunk=0), ValueError, "positive"),
+    (dict(chunk=True), ValueError, "positive"),
+])
+def test_accumulator_validation(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        fxp.Accumulator(**kwargs)
+
+
+def test_accumulator_and_shorthands_together_raise():
+    a = fxp.asarray(np.ones((2, 3)), "s8.4")
+    for shorthand in (dict(acc_bits=16), dict(acc_overflow="saturate"), dict(chunk=2)):
+        with pytest.raises(TypeError, match="not both"):
+            fxp.matmul(a, a.T, acc=fxp.Accumulator(16), **shorthand)
+    with pytest.raises(TypeError, match="fxp.Accumulator"):
+        fxp.matmul(a, a.T, acc=16)
 
 
 def test_default_accumulator_is_exact():
@@ -384,8 +425,8 @@ def test_rounding_of_64_bit_accumulators():
     fa = fb = fxp.Format(32, 20)
     for out in (fxp.Format(32, 0), fxp.Format(32, -20), fxp.Format(16, 8)):
         for rounding in ROUNDINGS:
-            raw, _, hits, n_over = gemm_raw(a, fa, b, fb, out, rounding, "saturate", 64,
-                                            rng=Xorshift(2), n_threads=1)
+            raw, _, hits, n_over = gemm_raw(a, fa, b, fb, out, rounding, "saturate",
+                                            fxp.Accumulator(64), rng=Xorshift(2), n_threads=1)
             key = draw_key(Xorshift(2)) if rounding == "stochastic" else 0
             ref, ref_over = gemm_reference(a, fa, b, fb, out, rounding, "saturate", 64,
                                            "saturate", None, key)

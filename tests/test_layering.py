@@ -1,13 +1,22 @@
-"""fxp_nn may use only the public API of fxp (names exported by fxp/__init__.py, plus fxp.random)."""
+"""Layering: fxp_nn uses only the public API of fxp (names exported by fxp/__init__.py, plus
+fxp.random), and fxp's own modules import each other without circles."""
 import ast
 import sys
 from pathlib import Path
 
 import pytest
 
+import fxp
 import fxp_nn
 
 PACKAGE = Path(fxp_nn.__file__).parent
+FXP = Path(fxp.__file__).parent
+#: the test oracle: production never imports it
+ORACLE = {"fxp._reference", "fxp._reference_gemm"}
+#: the only imports of fxp modules inside functions: FxpArray.__array_ufunc__ and
+#: __array_function__ import the numpy protocol module, which maps numpy's functions onto the
+#: function modules (and so imports fxp._array)
+LAZY_EDGES = {("fxp._array", "fxp._numpy")}
 
 
 def _private_fxp_uses(tree):
@@ -64,3 +73,86 @@ def test_a_missing_optional_dependency_names_its_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)   # makes "import tqdm" fail
     with pytest.raises(ModuleNotFoundError, match=r'pip install "fxp\[nn\]"'):
         require("tqdm", "nn")
+
+
+def _module_name(path):
+    parts = path.relative_to(FXP.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _fxp_imports(tree, module, is_package=False):
+    """``(target, lineno, in_function, absolute)`` for every import of ``fxp`` or one of its
+    modules in ``tree`` (the code of ``module``); ``from . import x`` names module ``x``."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    in_function = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            in_function.update(id(n) for n in ast.walk(node) if n is not node)
+    for node in ast.walk(tree):
+        lazy = id(node) in in_function
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "fxp":
+                    yield alias.name, node.lineno, lazy, True
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            target = ".".join(base + (node.module.split(".") if node.module else []))
+            if target.split(".")[0] != "fxp":
+                continue
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                yield (sub if sub in _FXP_MODULES or node.module is None else target), node.lineno, \
+                    lazy, node.level == 0
+
+
+_FXP_FILES = {_module_name(p): p for p in sorted(FXP.rglob("*.py"))}
+_FXP_MODULES = set(_FXP_FILES) | {f"fxp._kernels.{p.stem}" for p in FXP.glob("_kernels/*.pyx")}
+_IMPORTS = {name: list(_fxp_imports(ast.parse(path.read_text(), str(path)), name,
+                                    path.name == "__init__.py"))
+            for name, path in _FXP_FILES.items()}
+
+
+def test_fxp_module_import_graph_has_no_cycle():
+    graph = {name: {t for t, _, lazy, _ in imports if not lazy and t != name}
+             for name, imports in _IMPORTS.items()}
+    done, path = set(), []
+
+    def visit(name):
+        if name in path:
+            raise AssertionError("module-level import cycle: " + " -> ".join(path[path.index(name):] + [name]))
+        if name in done:
+            return
+        path.append(name)
+        for target in sorted(graph.get(name, ())):
+            visit(target)
+        path.pop()
+        done.add(name)
+
+    assert len(graph) > 10
+    for name in sorted(graph):
+        visit(name)
+
+
+def test_function_level_imports_only_at_the_documented_edges():
+    lazy = {(name, t) for name, imports in _IMPORTS.items() for t, _, is_lazy, _ in imports if is_lazy}
+    assert lazy == LAZY_EDGES
+
+
+def test_production_never_imports_the_oracle():
+    offences = [f"{name}:{line}: {t}" for name, imports in _IMPORTS.items() if name not in ORACLE
+                for t, line, _, _ in imports if t in ORACLE]
+    assert not offences, "production imports the test oracle:\n" + "\n".join(offences)
+
+
+def test_no_import_fxp_inside_fxp():
+    offences = [f"{name}:{line}: {t}" for name, imports in _IMPORTS.items()
+                for t, line, _, absolute in imports if absolute]
+    assert not offences, "absolute imports of fxp inside fxp:\n" + "\n".join(offences)
+
+
+def test_import_checker_resolves_relative_and_lazy_imports():
+    code = ("from . import _raw, _rules\nfrom ._format import Format\nimport fxp\n"
+            "def f():\n    from ._numpy import array_ufunc\n")
+    found = [(t, lazy, absolute) for t, _, lazy, absolute in _fxp_imports(ast.parse(code), "fxp._array")]
+    assert found == [("fxp._raw", False, False), ("fxp._rules", False, False),
+                     ("fxp._format", False, False), ("fxp", False, True), ("fxp._numpy", True, False)]

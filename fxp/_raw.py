@@ -1,9 +1,9 @@
-"""Raw-level operations: validation-free glue between FxpArray code and the C kernels.
+"""Raw-level kernel calls: validation-free glue between FxpArray code and the C kernels.
 
 Functions here take raw integer arrays plus fraction bits and a target :class:`Format`,
 resolve modes, draw the stochastic key, pick the thread count, run one kernel, and report
-overflows (count them, or raise under ``overflow="raise"``).  The rare sums the 128-bit kernel
-cannot hold (operand scales more than 94 bits apart) fall back on :mod:`fxp._reference`,
+overflows (count them, or raise under ``overflow="raise"``).  The rare operations the 128-bit
+kernel cannot hold (operand scales more than 94 bits apart, uint64 raws) run in :mod:`fxp._wide`,
 which follows the same rules.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import _reference
+from . import _wide
 from ._context import record_overflows, resolve_modes, threads_for
 from ._kernels import _elementwise
 from ._modes import FxpOverflowError, Overflow, Rounding
@@ -69,10 +69,8 @@ def requantize(raw, src_frac, fmt, rounding=None, overflow=None, rng=None):
     """Integers ``raw`` at scale ``2**-src_frac`` into raw values of ``fmt`` (one rounding)."""
     rounding, overflow = resolve_modes(rounding, overflow)
     raw = _native(np.asarray(raw))
-    if raw.dtype not in KERNEL_DTYPES:      # uint64 or Python ints: exact slow path
-        key = _key(rounding, rng)
-        out, n_over = _reference.requantize(raw.astype(object), src_frac, fmt, rounding.value,
-                                            overflow.value, key)
+    if raw.dtype not in KERNEL_DTYPES:      # uint64 or Python ints
+        out, n_over = _wide.requantize(raw, src_frac, fmt, rounding, overflow, _key(rounding, rng))
     else:
         out = np.empty(raw.shape, dtype=fmt.dtype)
         n_over = _run("copy", raw, 0, raw, 0, out, src_frac - fmt.frac_bits, fmt, rounding,
@@ -100,7 +98,7 @@ def _operand(raw, shape):
     return _native(raw if raw.shape == shape else np.broadcast_to(raw, shape))
 
 
-def binary(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
+def arithmetic(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
     """``op`` in add / subtract / multiply on raws ``a`` (scale 2**-fa) and ``b`` (2**-fb),
     exact, then rounded once into ``fmt``; numpy broadcasting."""
     rounding, overflow = resolve_modes(rounding, overflow)
@@ -120,9 +118,7 @@ def binary(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
         n_over = _run(op, _operand(a, shape), da, _operand(b, shape), db, out,
                       scale - fmt.frac_bits, fmt, rounding, overflow, rng)
     else:
-        reference = getattr(_reference, op)
-        out, n_over = reference(a.astype(object), fa, b.astype(object), fb, fmt,
-                                rounding.value, overflow.value, _key(rounding, rng))
-        out = out.reshape(shape)
+        out, n_over = _wide.arithmetic(op, a, fa, b, fb, fmt, rounding, overflow,
+                                       _key(rounding, rng))
     _report(n_over, size, fmt, overflow, op)
     return out
