@@ -35,7 +35,7 @@ import fxp
 from fxp import Format, _reference as ref
 from fxp._kernels import _elementwise
 from fxp._modes import Overflow, Rounding
-from fxp._ops import OVERFLOW_CODES, ROUNDING_CODES
+from fxp._raw import OVERFLOW_CODES, ROUNDING_CODES
 
 ROUNDINGS = ref.ROUNDINGS
 OVERFLOWS = ref.OVERFLOWS

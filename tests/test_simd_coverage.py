@@ -14,7 +14,7 @@ from fxp import Format, _reference as ref
 from fxp._gemm import accumulate_raw
 from fxp._kernels import _elementwise
 from fxp._modes import Overflow, Rounding
-from fxp._ops import OVERFLOW_CODES, ROUNDING_CODES, run_kernel
+from fxp._raw import OVERFLOW_CODES, ROUNDING_CODES, run_kernel
 from fxp._reference_gemm import accumulate_reference
 from fxp.random import Xorshift
 from simd import GEMM_ISAS
