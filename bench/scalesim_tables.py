@@ -4,7 +4,7 @@ Run from the repository root::
 
     python bench/scalesim_tables.py
 
-SCALE-Sim 3.0.0's counts come from ``tests/energy/data/scalesim_3.0.0_reference.csv`` (recorded
+SCALE-Sim 3.0.0's counts come from ``tests/fxp_nn/energy/data/scalesim_3.0.0_reference.csv`` (recorded
 from real SCALE-Sim runs; docs/energy-validation.md says how to repeat them); ours are computed by
 ``fxp_nn.energy.scalesim.expected_counts`` in compatibility mode.
 """

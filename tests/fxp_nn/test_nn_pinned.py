@@ -4,7 +4,7 @@ Each case runs a few SGD steps from fixed seeds and hashes the fixed-point param
 saturation counts and the next key of the stochastic-rounding generator (which pins how many
 keys the step drew). The digests were recorded with the implementation of 2026-11-22 before the
 speed changes (branch nn2); a deliberate change of results must update them, say why here and
-in ``docs/nn.md``. Print fresh values with ``python tests/test_nn_pinned.py``.
+in ``docs/nn.md``. Print fresh values with ``python tests/fxp_nn/test_nn_pinned.py``.
 
 The float64 losses are compared to 1e-12 instead of being hashed: numpy's ``exp`` and ``log``
 differ in the last bit between CPUs (its AVX-512 versions are not its AVX2 ones), and the loss

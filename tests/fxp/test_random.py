@@ -124,7 +124,7 @@ def test_xorshift_is_an_alias_and_old_states_load():
 
 
 def test_known_answer_vectors_regenerate_from_the_upstream_algorithm(tmp_path):
-    """tests/data/xoroshiro128plus-testset-gen.c (the upstream xoroshiro128+ and splitmix64
+    """tests/fxp/data/xoroshiro128plus-testset-gen.c (the upstream xoroshiro128+ and splitmix64
     code plus fxp's seeding and stream rule) writes the committed vectors byte for byte."""
     import subprocess
     import sysconfig

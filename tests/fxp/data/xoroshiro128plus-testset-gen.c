@@ -1,4 +1,4 @@
-/* Writes tests/data/xoroshiro128plus-testset.csv from the upstream reference algorithms:
+/* Writes tests/fxp/data/xoroshiro128plus-testset.csv from the upstream reference algorithms:
  * xoroshiro128+ 1.0 (xoroshiro128plus.c) and splitmix64 (splitmix64.c) by David Blackman and
  * Sebastiano Vigna, public domain, copied below with their state made a parameter.  On top of
  * them, the two ways fxp uses the generator:
@@ -8,9 +8,9 @@
  *                 `key` (docs/core.md): element i of block b = i / 1024 at position p takes
  *                 word p / 8 of stream b * 8 + p % 8, whose state is two splitmix64 outputs of
  *                 state splitmix64_mix(key) ^ stream.
- * Regenerate:  cc -O2 -o testset-gen tests/data/xoroshiro128plus-testset-gen.c &&
- *              ./testset-gen > tests/data/xoroshiro128plus-testset.csv
- * (tests/test_random.py compiles and runs it and compares with the committed file). */
+ * Regenerate:  cc -O2 -o testset-gen tests/fxp/data/xoroshiro128plus-testset-gen.c &&
+ *              ./testset-gen > tests/fxp/data/xoroshiro128plus-testset.csv
+ * (tests/fxp/test_random.py compiles and runs it and compares with the committed file). */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
