@@ -40,25 +40,15 @@
  * (implementation-defined in C, arithmetic on every compiler we build with).
  */
 #include "_gemm.h"
-#include "fxp_simd_env.h"
+#include "fxp_cpu.h"
 
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define FXP_X86 1
-#else
-#define FXP_X86 0
-#endif
 
 #define FXP_INLINE static inline __attribute__((always_inline))
-#define FXP_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#define FXP_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")))
-#define FXP_TARGET_VNNI \
-    __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                             */
@@ -70,21 +60,13 @@ static void *fxp_alloc(size_t bytes)
     return aligned_alloc(64, size ? size : 64);
 }
 
-static int fits_int16(int type) { return type == FXP_I8 || type == FXP_U8 || type == FXP_I16; }
-
 static ptrdiff_t min_pd(ptrdiff_t x, ptrdiff_t y) { return x < y ? x : y; }
 
+/* the GEMM's kernel sets on the level scale of fxp_cpu.h, VNNI within level 2 counting as 3 */
 int fxp_gemm_best_isa(void)
 {
-#if FXP_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-        return __builtin_cpu_supports("avx512vnni") ? 3 : 2;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return 1;
-#endif
-    return 0;
+    const int level = fxp_cpu_level();
+    return level == 2 && fxp_cpu_has_vnni() ? 3 : level;
 }
 
 /* A view of one batch item's operands. */
@@ -226,8 +208,8 @@ FXP_FOR_TYPES(DEF_ABS_LINES)
     }
 DEF_BOUNDS(portable, )
 #if FXP_X86
-DEF_BOUNDS(avx2, FXP_TARGET_AVX2)
-DEF_BOUNDS(avx512, FXP_TARGET_AVX512)
+DEF_BOUNDS(avx2, FXP_AVX2_TARGET)
+DEF_BOUNDS(avx512, FXP_AVX512_TARGET)
 #endif
 
 static void bounds_compute(const mat_view *v, bound_data *bd, int nt, int isa)
@@ -410,8 +392,8 @@ typedef void (*d1_pack_b_fn)(const mat_view *v, int kpd, ptrdiff_t j0, ptrdiff_t
     }
 DEF_D1_PACKERS(portable, )
 #if FXP_X86
-DEF_D1_PACKERS(avx2, FXP_TARGET_AVX2)
-DEF_D1_PACKERS(avx512, FXP_TARGET_AVX512)
+DEF_D1_PACKERS(avx2, FXP_AVX2_TARGET)
+DEF_D1_PACKERS(avx512, FXP_AVX512_TARGET)
 #endif
 
 /* -128 * (sum over k of b[k, j]) mod 2**32: the initial C row that removes the
@@ -504,12 +486,12 @@ static int ukr_portable(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp, co
 
 #if FXP_X86
 /* every unsigned lane of x <= the matching lane of t */
-FXP_TARGET_AVX2 static inline int all_le(__m256i x, __m256i t)
+FXP_AVX2_TARGET static inline int all_le(__m256i x, __m256i t)
 {
     return _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(x, t), t)) == -1;
 }
 
-FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp,
+FXP_AVX2_TARGET static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint32_t *bp,
                                     const int32_t *src, ptrdiff_t lds, int32_t *ct, ptrdiff_t ldc,
                                     ptrdiff_t group, uint32_t thresh)
 {
@@ -622,9 +604,9 @@ FXP_TARGET_AVX2 static int ukr_avx2(ptrdiff_t kp, const uint32_t *ap, const uint
         c##i##a = _mm512_dpbusd_epi32(c##i##a, a, b0);     \
         c##i##b = _mm512_dpbusd_epi32(c##i##b, a, b1);     \
     }
-DEF_UKR_ZMM(ukr_avx512, FXP_TARGET_AVX512, MADD)
-DEF_UKR_ZMM(ukr_vnni16, FXP_TARGET_VNNI, DPWSSD)
-DEF_UKR_ZMM(ukr_vnni8, FXP_TARGET_VNNI, DPBUSD)
+DEF_UKR_ZMM(ukr_avx512, FXP_AVX512_TARGET, MADD)
+DEF_UKR_ZMM(ukr_vnni16, FXP_VNNI_TARGET, DPWSSD)
+DEF_UKR_ZMM(ukr_vnni8, FXP_VNNI_TARGET, DPBUSD)
 #endif
 
 /* ct <-> the valid mr x nr corner of the int32 C tile (zero padding). */
@@ -979,8 +961,8 @@ FXP_FOR_TYPES(DEF_D2_PACK)
 
 DEF_D2_TASK(portable, )
 #if FXP_X86
-DEF_D2_TASK(avx2, FXP_TARGET_AVX2)
-DEF_D2_TASK(avx512, FXP_TARGET_AVX512)
+DEF_D2_TASK(avx2, FXP_AVX2_TARGET)
+DEF_D2_TASK(avx512, FXP_AVX512_TARGET)
 #endif
 
 
@@ -990,7 +972,7 @@ DEF_D2_TASK(avx512, FXP_TARGET_AVX512)
  * a_r[k] & 0xffff broadcast as a dword times B's int16-valued dwords gives the
  * exact product with one vpmaddwd.  full: acc_bits == 32 (overflow detected
  * from the signs), else clamp to [lo, hi].  Returns per-row 32-bit hit masks. */
-FXP_TARGET_AVX512 static void sat4_avx512(ptrdiff_t K, const int32_t *arows, const int32_t *bp,
+FXP_AVX512_TARGET static void sat4_avx512(ptrdiff_t K, const int32_t *arows, const int32_t *bp,
                                           int32_t lo, int32_t hi, int full, int32_t *out,
                                           uint32_t *hit_mask)
 {
@@ -1181,7 +1163,7 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     const int acc_bits = g->acc_bits;
     const uint64_t acc_hi = acc_bits >= 64 ? (uint64_t)INT64_MAX : (((uint64_t)1 << (acc_bits - 1)) - 1);
     const uint64_t lim32 = acc_hi < (uint64_t)INT32_MAX ? acc_hi : (uint64_t)INT32_MAX;
-    const int both16 = fits_int16(v->a_type) && fits_int16(v->b_type);
+    const int both16 = fxp_type_magnitude_bits(v->a_type) <= 15 && fxp_type_magnitude_bits(v->b_type) <= 15;
     const ptrdiff_t chunk = (g->chunk <= 0 || g->chunk >= v->k) ? v->k : g->chunk;
     int64_t count = 0;
     int int32_out = 0;
@@ -1330,8 +1312,8 @@ int64_t fxp_gemm(fxp_gemm_args *g)
     const int allow_int32 = g->out_int32;
     for (ptrdiff_t t = 0; t < g->n_batch; t++) {
         g->out_int32 = allow_int32;
-        static const int size[] = {1, 1, 2, 2, 4};
-        mat_view v = {g->a + g->a_off[t] * size[g->a_type], g->b + g->b_off[t] * size[g->b_type],
+        mat_view v = {g->a + g->a_off[t] * (ptrdiff_t)fxp_type_bytes(g->a_type),
+                      g->b + g->b_off[t] * (ptrdiff_t)fxp_type_bytes(g->b_type),
                       g->a_type, g->b_type, g->a_rs, g->a_cs, g->b_rs, g->b_cs,
                       m, n, g->k, g->c + t * m * n};
         int64_t c = gemm_one(g, &v, &bd, isa, nt);
