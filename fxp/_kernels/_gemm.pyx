@@ -1,4 +1,4 @@
-"""Cython entry point of the bounded-accumulator GEMM (C core in csrc/_gemm.c).
+"""Cython entry point of the bounded-accumulator GEMM (C core in csrc/_gemm*.c).
 
 Python (fxp/_gemm.py) validates, broadcasts batch dimensions and computes
 per-batch offsets; this module only hands raw pointers and strides to C and
