@@ -25,7 +25,7 @@ import numbers
 import numpy as np
 
 from ._array import FxpArray
-from ._context import record_overflows, resolve_modes, threads_for
+from ._context import PARALLEL_MACS, record_overflows, resolve_modes, threads_for
 from ._format import Format, as_format
 from ._kernels import _gemm
 from ._modes import FxpOverflowError, Overflow, Rounding
@@ -124,11 +124,6 @@ def _exact_acc_bits(fa, fb, k):
     """The default accumulator: nothing can overflow (capped at 64 bits)."""
     lo, hi = ACC_BITS_RANGE
     return min(hi, max(lo, worst_case_acc_bits(fa, fb, k)))
-
-
-# below this many multiply-adds a product runs on one thread: waking a second one costs more,
-# and a worker spinning on a busy core (another library's idle threads) can cost milliseconds
-PARALLEL_MACS = 1 << 22
 
 
 def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None, acc_bits=None,

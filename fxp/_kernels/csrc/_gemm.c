@@ -222,14 +222,12 @@ int64_t fxp_gemm(fxp_gemm_args *g)
     const int env = fxp_simd_level_from_env();
     const int want = g->isa >= 0 ? g->isa : env >= 2 ? 3 : env;
     const int isa = (want < 0 || want > best) ? best : want;
-    int nt = g->n_threads < 1 ? 1 : g->n_threads;
+    const int nt = g->n_threads < 1 ? 1 : g->n_threads;
     const ptrdiff_t m = g->m, n = g->n;
     int64_t total = 0;
     bound_data bd;
     uint64_t *buf;
 
-    if ((double)m * (double)n * (double)(g->k ? g->k : 1) < 65536.0)
-        nt = 1;  /* too little work to pay for a thread team */
     buf = fxp_alloc(sizeof(uint64_t) * (size_t)(2 * m + 2 * n + 1));
     if (!buf)
         return -1;

@@ -27,7 +27,9 @@ typedef struct {
     int acc_bits;               /* 2..64                                       */
     int wrap;                   /* 0: saturate, 1: wrap                        */
     ptrdiff_t chunk;            /* chunk length; >= k (or <= 0) means one level */
-    int n_threads;
+    int n_threads;              /* the team size, decided by the caller (threads_for in
+                                 * fxp/_context.py); a shape with fewer work items
+                                 * than threads leaves some idle (see fxpg_d1_run) */
     int isa;                    /* -1: the best FXP_SIMD_LEVEL allows; tests only: 0
                                  * portable, 1 avx2, 2 avx512bw, 3 +vnni (capped at the CPU's) */
     int force_row;              /* 1: never take the BLIS path (tests)         */
