@@ -109,8 +109,8 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     unsigned char *task_mask = NULL;
 
     /* Driver 1 when order cannot matter or checkpoints can prove it (Design note). */
-    d1_plan pl = {6, 16, 2, 0, NULL, fxpg_ukr_portable, fxpg_d1_pack_a_portable,
-                  fxpg_d1_pack_b_portable, KC_PAIRS, UINT32_MAX, NULL};
+    d1_plan pl = {6, 16, 2, 0, NULL, fxpg_ukr_portable, FXPG_PICK(isa, fxpg_d1_pack_a),
+                  FXPG_PICK(isa, fxpg_d1_pack_b), KC_PAIRS, UINT32_MAX, NULL};
     int use_d1 = 0;
     int32_t *offset_row = NULL;
     /* byte quads (vpdpbusd): int8/uint8 A x int8 B, only where nothing can overflow
@@ -131,13 +131,10 @@ static int64_t gemm_one(fxp_gemm_args *g, const mat_view *v, bound_data *bd, int
     if (use_d1) {
         g->path = FXP_PATH_BLIS16;
 #if FXP_X86
-        if (isa >= 2) {
+        if (isa >= 2)
             pl.mr = 12, pl.nr = 32, pl.ukr = isa >= 3 ? fxpg_ukr_vnni16 : fxpg_ukr_avx512;
-            pl.pack_a = fxpg_d1_pack_a_avx512, pl.pack_b = fxpg_d1_pack_b_avx512;
-        } else if (isa == 1) {
+        else if (isa == 1)
             pl.ukr = fxpg_ukr_avx2;
-            pl.pack_a = fxpg_d1_pack_a_avx2, pl.pack_b = fxpg_d1_pack_b_avx2;
-        }
         if (vnni8) {
             pl.ukr = fxpg_ukr_vnni8;
             pl.kpd = 4;

@@ -122,13 +122,8 @@ DEF_BOUNDS(avx512, FXP_AVX512_TARGET)
 
 void fxpg_bounds_compute(const mat_view *v, bound_data *bd, int nt, int isa)
 {
-    void (*lines)(const mat_view *, bound_data *, int, ptrdiff_t, ptrdiff_t) = bounds_lines_portable;
-#if FXP_X86
-    if (isa >= 2)
-        lines = bounds_lines_avx512;
-    else if (isa == 1)
-        lines = bounds_lines_avx2;
-#endif
+    void (*lines)(const mat_view *, bound_data *, int, ptrdiff_t, ptrdiff_t) =
+        FXPG_PICK(isa, bounds_lines);
     /* lines per task: 64 reductions along a unit stride, or COLS_MAX unit-stride lines */
     const ptrdiff_t la = v->a_rs == 1 && v->a_cs != 1 ? COLS_MAX : 64;
     const ptrdiff_t lb = v->b_cs == 1 && v->b_rs != 1 ? COLS_MAX : 64;

@@ -49,6 +49,13 @@ typedef struct {
     }
 #define FXP_FOR_TYPES(X) X(int8_t) X(uint8_t) X(int16_t) X(uint16_t) X(int32_t)
 
+/* NAME_avx512, NAME_avx2 or NAME_portable: the variant of a per-ISA function for kernel set isa */
+#if FXP_X86
+#define FXPG_PICK(isa, NAME) ((isa) >= 2 ? NAME##_avx512 : (isa) == 1 ? NAME##_avx2 : NAME##_portable)
+#else
+#define FXPG_PICK(isa, NAME) NAME##_portable
+#endif
+
 static inline void *fxp_alloc(size_t bytes)
 {
     size_t size = (bytes + 63) / 64 * 64;

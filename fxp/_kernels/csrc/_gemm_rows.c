@@ -289,13 +289,7 @@ int64_t fxpg_d2_run(d2_ctx *x, int isa, int nt)
 {
     const mat_view *v = x->v;
     const ptrdiff_t K = v->k, n_blocks = (v->n + NB - 1) / NB, n_tasks = v->m * n_blocks;
-    d2_task_fn task = d2_task_portable;
-#if FXP_X86
-    if (isa >= 2)
-        task = d2_task_avx512;
-    else if (isa == 1)
-        task = d2_task_avx2;
-#endif
+    const d2_task_fn task = FXPG_PICK(isa, d2_task);
     int32_t *bp = fxp_alloc(sizeof(int32_t) * (size_t)(n_blocks * (K ? K : 1) * NB));
     uint64_t *blk = fxp_alloc(sizeof(uint64_t) * (size_t)(2 * n_blocks + 1));
     int64_t count = 0;
