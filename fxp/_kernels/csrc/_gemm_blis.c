@@ -1,8 +1,8 @@
 /* Driver 1 of the GEMM: the five BLIS loops (jc/NC, pc/KC, ic/MC, jr/NR, ir/MR) around the
  * micro-kernels of _gemm_ukernels.c, and the packing of A and B into their panels: int16 pairs
- * (vpmaddwd, vpdpwssd) or byte quads (vpdpbusd), one dword per kpd consecutive k.  The loop
- * nest runs in any order, so the plan (_gemm.c) takes it only where the order cannot matter
- * or checkpoints prove it exact. */
+ * (vpmaddwd, vpdpwssd) or byte quads (vpdpbusd), one dword per kpd consecutive k.  It does
+ * not add in the specification's order, so the plan (_gemm.c) takes it only where the order
+ * cannot matter or checkpoints prove the result exact. */
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
