@@ -4,7 +4,7 @@
  * 80-second extension build, and for thread scaling without allocation in the loop.
  *
  *   gcc -O3 -fopenmp -ffp-contract=off -Ifxp/_kernels/csrc -o /tmp/elementwise_loop \
- *       bench/elementwise_loop.c -lm
+ *       bench/elementwise_loop.c fxp/_kernels/csrc/_elementwise*.c -lm
  *   /tmp/elementwise_loop N [THREADS [CASE [SIMD_LEVEL]]]
  *
  * CASE: 0 quantize nearest_even, 1 quantize stochastic, 2 add, 3 multiply (default: all);
@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "_elementwise.c"
+#include "fxp_elementwise.h"
+#include "fxp_round.h"
 
 static double now(void)
 {

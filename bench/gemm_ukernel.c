@@ -2,13 +2,14 @@
  * L1-resident panels, then the whole C kernel (fxp_gemm, 32-bit saturating accumulator)
  * with each kernel set (isa 2: AVX-512BW vpmaddwd; isa 3: VNNI vpdpwssd / vpdpbusd).
  *
- *   gcc -O3 -fopenmp -Ifxp/_kernels/csrc bench/gemm_ukernel.c -o /tmp/gemm_ukernel
+ *   gcc -O3 -fopenmp -Ifxp/_kernels/csrc bench/gemm_ukernel.c fxp/_kernels/csrc/_gemm*.c \
+ *       -o /tmp/gemm_ukernel
  *   /tmp/gemm_ukernel [n_threads]
  */
 #include <stdio.h>
 #include <time.h>
 
-#include "../fxp/_kernels/csrc/_gemm.c"
+#include "_gemm_internal.h"
 
 static double now(void)
 {
@@ -75,10 +76,10 @@ int main(int argc, char **argv)
         printf("no AVX-512BW on this CPU\n");
         return 0;
     }
-    printf("micro-kernel 12x32 vpmaddwd, L1-resident: %.1f GMAC/s\n", ukernel_gmacs(ukr_avx512, 2));
+    printf("micro-kernel 12x32 vpmaddwd, L1-resident: %.1f GMAC/s\n", ukernel_gmacs(fxpg_ukr_avx512, 2));
     if (best >= 3) {
-        printf("micro-kernel 12x32 vpdpwssd, L1-resident: %.1f GMAC/s\n", ukernel_gmacs(ukr_vnni16, 2));
-        printf("micro-kernel 12x32 vpdpbusd, L1-resident: %.1f GMAC/s\n", ukernel_gmacs(ukr_vnni8, 4));
+        printf("micro-kernel 12x32 vpdpwssd, L1-resident: %.1f GMAC/s\n", ukernel_gmacs(fxpg_ukr_vnni16, 2));
+        printf("micro-kernel 12x32 vpdpbusd, L1-resident: %.1f GMAC/s\n", ukernel_gmacs(fxpg_ukr_vnni8, 4));
     }
     for (ptrdiff_t n = 1024; n <= 2048; n *= 2)
         for (int isa = 2; isa <= best; isa++)

@@ -19,7 +19,7 @@ import numpy as np
 from fxp._kernels import _elementwise as E
 
 LO, HI, W = -32768, 32767, 16
-ROUNDING = {"nearest_even": 0, "floor": 2, "stochastic": 4}
+SATURATE = E.OVERFLOW_CODES["saturate"]
 
 
 def cases(n):
@@ -30,10 +30,10 @@ def cases(n):
     out, buf = np.empty(n, np.int16), np.empty(n)
 
     def int_op(op, u, v, s, mode):
-        return lambda: E.int_op(op, u, 0, v, 0, out, s, ROUNDING[mode], 0, LO, HI, W, 7, 1)
+        return lambda: E.int_op(op, u, 0, v, 0, out, s, E.ROUNDING_CODES[mode], SATURATE, LO, HI, W, 7, 1)
 
     def quantize(mode):
-        return lambda: E.quantize(x, out, 12, ROUNDING[mode], 0, LO, HI, W, 7, 1)
+        return lambda: E.quantize(x, out, 12, E.ROUNDING_CODES[mode], SATURATE, LO, HI, W, 7, 1)
 
     return {
         "np.multiply(x, 4096, out)": lambda: np.multiply(x, 4096.0, out=buf),

@@ -7,8 +7,11 @@ from dataclasses import dataclass, replace
 from ._modes import Overflow, Rounding, as_overflow, as_rounding
 from ._threads import effective_n_threads
 
-# below this many elements a kernel stays on one thread (thread start-up costs more)
+# The work below which a kernel stays on one thread (threads_for): elementwise outputs, and a
+# GEMM's multiply-adds.  Waking a second thread costs more, and for a GEMM a worker spinning on
+# a busy core (another library's idle threads) can cost milliseconds.
 PARALLEL_THRESHOLD = 1 << 16
+PARALLEL_MACS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,8 @@ def threads_for(work, n_threads=None, threshold=PARALLEL_THRESHOLD):
     """Threads a kernel over ``work`` units (outputs, or a GEMM's multiply-adds) should use.
 
     ``n_threads`` (default: the :class:`fxp.config` setting) is the most it uses; work below
-    ``threshold`` runs on one thread.
+    ``threshold`` (``PARALLEL_MACS`` for a GEMM) runs on one thread.  This is the one
+    work-to-threads rule: the C kernels run on the count they are given.
     """
     wanted = effective_n_threads(_state.settings.n_threads if n_threads is None else n_threads)
     return 1 if work < threshold else wanted

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from ._accumulator import Accumulator
-from ._context import record_overflows, resolve_modes, threads_for
+from ._context import PARALLEL_MACS, record_overflows, resolve_modes, threads_for
 from ._format import as_format
 from ._kernels import _gemm
 from ._modes import FxpOverflowError, Overflow, Rounding, as_overflow
@@ -106,11 +106,6 @@ def round_accumulators(acc, src_frac, out_format, rounding, overflow, key, n_thr
     n_over = run_kernel("copy", acc, 0, acc, 0, out, src_frac - out_format.frac_bits, out_format,
                         rounding, overflow, key, n_threads)
     return out, n_over
-
-
-# below this many multiply-adds a product runs on one thread: waking a second one costs more,
-# and a worker spinning on a busy core (another library's idle threads) can cost milliseconds
-PARALLEL_MACS = 1 << 22
 
 
 def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None,

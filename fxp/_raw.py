@@ -18,13 +18,12 @@ from ._kernels import _elementwise
 from ._modes import FxpOverflowError, Overflow, Rounding
 from .random import draw_key
 
-ROUNDING_CODES = {mode: code for code, mode in enumerate(Rounding)}
-OVERFLOW_CODES = {mode: code for code, mode in enumerate(Overflow)}
+ROUNDING_CODES = {mode: _elementwise.ROUNDING_CODES[mode.value] for mode in Rounding}
+OVERFLOW_CODES = {mode: _elementwise.OVERFLOW_CODES[mode.value] for mode in Overflow}
 KERNEL_DTYPES = frozenset(_elementwise.TYPE_CODES)
 # |raw| <= 2**bits for each kernel dtype; the C kernel holds sums of operands up to 2**126 and
 # products below 2**127 exactly (int64 when they fit, else __int128)
-MAGNITUDE_BITS = {np.dtype(t): b for t, b in [(np.int8, 7), (np.uint8, 8), (np.int16, 15),
-                  (np.uint16, 16), (np.int32, 31), (np.uint32, 32), (np.int64, 63)]}
+MAGNITUDE_BITS = _elementwise.MAGNITUDE_BITS
 
 
 def _native(arr):

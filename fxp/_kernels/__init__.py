@@ -1,5 +1,5 @@
 """The compiled kernels.  ``FXP_SIMD_LEVEL`` (0 portable, 1 AVX2, 2 AVX-512) caps the SIMD level
-they use in this process (the C code reads it, csrc/fxp_simd_env.h); it is checked here so that
+they use in this process (the C code reads it, csrc/fxp_cpu.h); it is checked here so that
 a mistyped value fails at import instead of being ignored."""
 import os
 

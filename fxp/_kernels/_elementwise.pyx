@@ -9,7 +9,21 @@ cimport numpy as cnp
 from libc.math cimport ldexp
 from libc.stdint cimport int64_t, uint64_t
 
+from fxp._kernels._round cimport (FXP_FLOOR, FXP_NEAREST_AWAY, FXP_NEAREST_EVEN, FXP_RAISE,
+                                  FXP_SATURATE, FXP_STOCHASTIC, FXP_TOWARD_ZERO, FXP_WRAP)
+
 cnp.import_array()
+
+cdef extern from "fxp_types.h" nogil:
+    enum:
+        FXP_I8
+        FXP_U8
+        FXP_I16
+        FXP_U16
+        FXP_I32
+        FXP_U32
+        FXP_I64
+    int fxp_type_magnitude_bits(int t)
 
 cdef extern from "fxp_elementwise.h" nogil:
     ctypedef struct fxp_int_op_t:
@@ -46,8 +60,17 @@ cdef extern from "fxp_elementwise.h" nogil:
     void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over)
     void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t counts[3])
     int fxp_simd_level(int want)
+    enum:
+        FXP_OP_COPY
+        FXP_OP_ADD
+        FXP_OP_SUB
+        FXP_OP_MUL
 
-OPS = {"copy": 0, "add": 1, "subtract": 2, "multiply": 3}
+OPS = {"copy": FXP_OP_COPY, "add": FXP_OP_ADD, "subtract": FXP_OP_SUB, "multiply": FXP_OP_MUL}
+# the C kernels' rounding and overflow codes (csrc/fxp_round.h), by mode name
+ROUNDING_CODES = {"nearest_even": FXP_NEAREST_EVEN, "nearest_away": FXP_NEAREST_AWAY,
+                  "floor": FXP_FLOOR, "toward_zero": FXP_TOWARD_ZERO, "stochastic": FXP_STOCHASTIC}
+OVERFLOW_CODES = {"saturate": FXP_SATURATE, "wrap": FXP_WRAP, "raise": FXP_RAISE}
 
 
 def simd_level(int want=-1):
@@ -64,17 +87,18 @@ cdef int type_code(cnp.ndarray arr):
     cdef Py_ssize_t size = cnp.PyArray_ITEMSIZE(arr)
     cdef bint unsigned = cnp.PyTypeNum_ISUNSIGNED(t)
     if size == 1:
-        return 1 if unsigned else 0
+        return FXP_U8 if unsigned else FXP_I8
     if size == 2:
-        return 3 if unsigned else 2
+        return FXP_U16 if unsigned else FXP_I16
     if size == 4:
-        return 5 if unsigned else 4
-    return 6 if size == 8 and not unsigned else -1
+        return FXP_U32 if unsigned else FXP_I32
+    return FXP_I64 if size == 8 and not unsigned else -1
 
 
-# the kernel dtypes and their codes (csrc/fxp_elementwise.h), for Python callers
+# the kernel dtypes, their codes and magnitude bounds (csrc/fxp_types.h), for Python callers
 TYPE_CODES = {np.dtype(t): type_code(np.empty(0, t))
               for t in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64)}
+MAGNITUDE_BITS = {dt: fxp_type_magnitude_bits(code) for dt, code in TYPE_CODES.items()}
 
 
 cdef int operand_code(cnp.ndarray arr, int64_t n, name) except -1:
@@ -135,7 +159,7 @@ def quantize(cnp.ndarray x, cnp.ndarray out, int frac_bits, int mode, int ovf,
             or not cnp.PyArray_IS_C_CONTIGUOUS(x) or n != cnp.PyArray_SIZE(out):
         raise ValueError("internal: bad quantize input")
     p.out_type = type_code(out)
-    if p.out_type < 0 or p.out_type == 6 or not cnp.PyArray_IS_C_CONTIGUOUS(out):
+    if p.out_type < 0 or p.out_type == FXP_I64 or not cnp.PyArray_IS_C_CONTIGUOUS(out):
         raise ValueError("internal: bad quantize output")
     counts[0] = counts[1] = counts[2] = 0
     p.x = <const double *> cnp.PyArray_DATA(x) if x_type == cnp.NPY_DOUBLE else NULL

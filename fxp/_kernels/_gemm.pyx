@@ -1,4 +1,4 @@
-"""Cython entry point of the bounded-accumulator GEMM (C core in csrc/_gemm.c).
+"""Cython entry point of the bounded-accumulator GEMM (C core in csrc/_gemm*.c).
 
 Python (fxp/_gemm.py) validates, broadcasts batch dimensions and computes
 per-batch offsets; this module only hands raw pointers and strides to C and
@@ -34,15 +34,23 @@ cdef extern from "_gemm.h":
         int path
     int64_t fxp_gemm(fxp_gemm_args *g) noexcept nogil
     int fxp_gemm_best_isa() noexcept nogil
+    enum:
+        FXP_PATH_NONE
+        FXP_PATH_BLIS16
+        FXP_PATH_ROW32
+        FXP_PATH_ROW64
+        FXP_PATH_VNNI8
 
 # operand storage the kernel reads: the elementwise type codes up to int32 (no uint32/int64)
 _INT32_CODE = _elementwise.TYPE_CODES[np.dtype(np.int32)]
 TYPE_CODES = {dt: code for dt, code in _elementwise.TYPE_CODES.items() if code <= _INT32_CODE}
-PATH_NAMES = {0: "none", 1: "blis16", 2: "row32", 3: "row64", 4: "vnni8"}
+PATH_NAMES = {FXP_PATH_NONE: "none", FXP_PATH_BLIS16: "blis16", FXP_PATH_ROW32: "row32",
+              FXP_PATH_ROW64: "row64", FXP_PATH_VNNI8: "vnni8"}
 
 
 def best_isa():
-    """0 portable C, 1 AVX2, 2 AVX-512BW, 3 AVX-512 VNNI: the best kernel set this CPU runs."""
+    """0 portable C, 1 AVX2, 2 AVX-512BW, 3 AVX-512 VNNI: the best kernel set this CPU runs
+    (the SIMD levels 0-2 of csrc/fxp_cpu.h, VNNI within level 2 counted as 3)."""
     return fxp_gemm_best_isa()
 
 
@@ -66,7 +74,10 @@ def accumulate(cnp.ndarray a,                        # IN (..., M, K) integer ar
     ``a`` and ``b`` may be any strided views; batch item ``t`` starts at
     element offset ``a_off[t]`` / ``b_off[t]`` of their data pointers.  With
     ``allow_int32`` a single product may leave its accumulators as int32 in the
-    first half of ``out`` (the third result says whether it did).
+    first half of ``out`` (the third result says whether it did).  The kernel runs on exactly
+    ``n_threads`` threads (fxp/_context.threads_for decides how many).  ``isa`` is for tests:
+    -1 (default) takes the best kernel set FXP_SIMD_LEVEL allows, 0..3 force one (capped at
+    ``best_isa()``).
     """
     cdef fxp_gemm_args g
     cdef int64_t hits
@@ -94,9 +105,9 @@ def accumulate(cnp.ndarray a,                        # IN (..., M, K) integer ar
     g.isa = isa
     g.force_row = force_row
     g.out_int32 = allow_int32
-    g.path = 0
+    g.path = FXP_PATH_NONE
     if out.size == 0:
-        return 0, PATH_NAMES[0], False
+        return 0, PATH_NAMES[FXP_PATH_NONE], False
     with nogil:
         hits = fxp_gemm(&g)
     if hits < 0:

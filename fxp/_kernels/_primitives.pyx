@@ -3,14 +3,11 @@ import numpy as np
 
 from libc.stdint cimport int64_t, uint64_t
 
-from fxp._kernels._round cimport (FXP_FLOOR, FXP_NEAREST_AWAY, FXP_NEAREST_EVEN, FXP_RAISE,
-                                  FXP_SATURATE, FXP_STOCHASTIC, FXP_TOWARD_ZERO, FXP_WRAP,
-                                  fxp_i128, fxp_narrow_i128, fxp_requantize_i64,
-                                  fxp_round_double, fxp_shr_round_i128, fxp_shr_round_i64)
+# the C mode codes by name, for the tests
+from fxp._kernels._elementwise import OVERFLOW_CODES, ROUNDING_CODES
 
-ROUNDING_CODES = {"nearest_even": FXP_NEAREST_EVEN, "nearest_away": FXP_NEAREST_AWAY,
-                  "floor": FXP_FLOOR, "toward_zero": FXP_TOWARD_ZERO, "stochastic": FXP_STOCHASTIC}
-OVERFLOW_CODES = {"saturate": FXP_SATURATE, "wrap": FXP_WRAP, "raise": FXP_RAISE}
+from fxp._kernels._round cimport (fxp_i128, fxp_narrow_i128, fxp_requantize_i64,
+                                  fxp_round_double, fxp_shr_round_i128, fxp_shr_round_i64)
 
 
 def shr_round_i64(const int64_t[::1] x, int s, int mode, const uint64_t[::1] r):

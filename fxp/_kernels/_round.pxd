@@ -1,6 +1,7 @@
 # Rounding and narrowing primitives (contracts in csrc/fxp_round.h; twin: fxp/_reference.py).
-# Mode codes follow the order of fxp.Rounding / fxp.Overflow (fxp/_ops.py; checked by tests).
-# Only the test wrappers in _primitives.pyx cimport this; the C kernels include fxp_round.h.
+# The mode codes reach Python as _elementwise.ROUNDING_CODES / OVERFLOW_CODES (fxp/_ops.py maps
+# fxp.Rounding / fxp.Overflow through them).  _elementwise.pyx cimports the codes and the test
+# wrappers in _primitives.pyx the functions; the C kernels include fxp_round.h.
 from libc.stdint cimport int64_t, uint64_t
 
 cdef extern from "fxp_round.h" nogil:

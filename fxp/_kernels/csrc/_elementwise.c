@@ -4,22 +4,15 @@
 #include <string.h>
 #include "fxp_rng.h"
 #include "fxp_round.h"
+#include "fxp_cpu.h"
 #include "fxp_elementwise.h"
-#include "fxp_simd_env.h"
-
-/* magnitude bound of a storage type: |x| <= 2**bits (x >= -2**bits, x < 2**bits) */
-static int type_bits(int type)
-{
-    static const int bits[] = {7, 8, 15, 16, 31, 32, 63};
-    return bits[type];
-}
 
 /* an internal load_op code: a product of two factors that fit int32 (no shifts) */
 #define FXP_OP_MUL32 4
 static inline int fxp_load_op_code(const fxp_int_op_t *p)
 {
-    const int fits32 = p->a_shift == 0 && p->b_shift == 0 && type_bits(p->a_type) <= 31 &&
-                       type_bits(p->b_type) <= 31;
+    const int fits32 = p->a_shift == 0 && p->b_shift == 0 &&
+                       fxp_type_magnitude_bits(p->a_type) <= 31 && fxp_type_magnitude_bits(p->b_type) <= 31;
     return p->op == FXP_OP_MUL && fits32 ? FXP_OP_MUL32 : p->op;
 }
 
@@ -30,14 +23,7 @@ static inline int fxp_load_op_code(const fxp_int_op_t *p)
 #undef FXP_SFX
 #undef FXP_TGT
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define FXP_X86_DISPATCH 1
-/* feature lists rather than "arch=x86-64-v3/v4", which older compilers do not know */
-#define FXP_AVX2_TARGET __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt,f16c")))
-#define FXP_AVX512_TARGET \
-    __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt,f16c,avx512f,avx512bw,avx512cd,avx512dq,avx512vl")))
-#include <immintrin.h>
-
+#if FXP_X86
 #include "fxp_elementwise_simd.h"
 #include "fxp_elementwise_avx2.h"
 #include "fxp_elementwise_avx512.h"
@@ -83,10 +69,11 @@ static int64_t int_op_chunk_wide(const fxp_int_op_t *p, int64_t start, int64_t n
                                               p->lo, p->hi, p->w, FXP_SATURATE);
 }
 
-/* whether the exact op fits int64 (else int_op_chunk_wide): see type_bits */
+/* whether the exact op fits int64 (else int_op_chunk_wide): see fxp_type_magnitude_bits */
 static int fits_int64(const fxp_int_op_t *p)
 {
-    const int a = type_bits(p->a_type) + p->a_shift, b = type_bits(p->b_type) + p->b_shift;
+    const int a = fxp_type_magnitude_bits(p->a_type) + p->a_shift;
+    const int b = fxp_type_magnitude_bits(p->b_type) + p->b_shift;
     switch (p->op) {
     case FXP_OP_COPY: return 1;               /* fxp_requantize_i64 shifts any int64 exactly */
     case FXP_OP_MUL: return a + b <= 63;
@@ -99,24 +86,9 @@ typedef void (*quantize_chunk_fn)(const fxp_quantize_t *, int64_t, int64_t, int6
 
 static int g_level = -1;
 
-static int cpu_level(void)
-{
-#ifdef FXP_X86_DISPATCH
-    __builtin_cpu_init();
-    const int v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                   __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
-    const int v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-                   __builtin_cpu_supports("avx512cd");
-    if (v4) return 2;
-    if (v3) return 1;
-#endif
-    return 0;
-}
-
 int fxp_simd_level(int want)
 {
-    const int best = cpu_level();
+    const int best = fxp_cpu_level();
     if (want < 0) want = fxp_simd_level_from_env();
     g_level = (want < 0 || want > best) ? best : want;
     return g_level;
@@ -125,7 +97,7 @@ int fxp_simd_level(int want)
 static int level(void) { return g_level < 0 ? fxp_simd_level(-1) : g_level; }
 
 /* the variant of chunk function `name` for the SIMD level in use */
-#ifdef FXP_X86_DISPATCH
+#if FXP_X86
 #define FXP_PICK(name) (level() == 2 ? name##_avx512 : level() == 1 ? name##_avx2 : name##_portable)
 #else
 #define FXP_PICK(name) name##_portable
@@ -157,7 +129,7 @@ static void quantize_chunks(quantize_chunk_fn fn, const fxp_quantize_t *p, int64
 void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over)
 {
     int_chunk_fn fn = fits_int64(p) ? FXP_PICK(int_op_chunk) : int_op_chunk_wide;
-#ifdef FXP_X86_DISPATCH
+#if FXP_X86
     /* a widening copy (s < 0) is the same op as a copy of the operand shifted left by -s */
     fxp_int_op_t widened = *p;
     if (p->op == FXP_OP_COPY && p->s < 0 && p->s > -32) {

@@ -13,9 +13,8 @@
 #ifndef FXP_ELEMENTWISE_H
 #define FXP_ELEMENTWISE_H
 #include <stdint.h>
+#include "fxp_types.h"
 
-/* storage type codes */
-enum { FXP_I8 = 0, FXP_U8 = 1, FXP_I16 = 2, FXP_U16 = 3, FXP_I32 = 4, FXP_U32 = 5, FXP_I64 = 6 };
 enum { FXP_OP_COPY = 0, FXP_OP_ADD = 1, FXP_OP_SUB = 2, FXP_OP_MUL = 3 };
 
 /* Integer op: out = narrow(round((a << a_shift) OP (b << b_shift), s)).  Operand strides are
@@ -49,7 +48,7 @@ typedef struct {
 
 void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over);
 void fxp_quantize(const fxp_quantize_t *p, int64_t n, int n_threads, int64_t counts[3]);
-/* SIMD level: 0 portable, 1 AVX2 (x86-64-v3), 2 AVX-512 (x86-64-v4).  `want` < 0 selects the
+/* SIMD level (fxp_cpu.h): 0 portable, 1 AVX2, 2 AVX-512.  `want` < 0 selects the
  * level FXP_SIMD_LEVEL asks for, or without it the best the CPU supports; returns the level in
  * use (never above what the CPU supports). */
 int fxp_simd_level(int want);

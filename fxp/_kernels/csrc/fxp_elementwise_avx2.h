@@ -181,7 +181,7 @@ FXP_AVX2_INLINE void quantize_step16(quantize_state_avx2 *st, const double *x, v
     for (int k = 0; k < 2; ++k) {   /* 8 elements each, narrowed and stored at once: fewer live registers */
         const __m128i v0 = quantize_step4(st, x + 8 * k, 0, mode, type, fix_underflow);
         const __m128i v1 = quantize_step4(st, x + 8 * k + 4, 1, mode, type, fix_underflow);
-        store8_epi32_avx2((char *)out + 8 * k * storage_size(type), type, v0, v1);
+        store8_epi32_avx2((char *)out + 8 * k * fxp_type_bytes(type), type, v0, v1);
     }
 }
 
@@ -190,7 +190,7 @@ FXP_AVX2_INLINE void quantize_step16(quantize_state_avx2 *st, const double *x, v
 FXP_AVX2_INLINE void quantize_steps(quantize_state_avx2 *st, const double *x, char *out, int64_t n, int mode,
                                     int type, int fix_underflow)
 {
-    const size_t size = storage_size(type);
+    const size_t size = fxp_type_bytes(type);
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
         prefetch_ahead(x + i);
@@ -211,7 +211,7 @@ FXP_AVX2_INLINE void quantize_steps(quantize_state_avx2 *st, const double *x, ch
 FXP_AVX2_INLINE void quantize_loop_avx2(const double *x, const fxp_quantize_t *p, int mode, int type,
                                         int64_t start, int64_t n, int64_t counts[3])
 {
-    char *out = (char *)p->out + start * (int64_t)storage_size(type);
+    char *out = (char *)p->out + start * (int64_t)fxp_type_bytes(type);
     double tlo, thi;
     const int fix_underflow = quantize_setup(p, mode, &tlo, &thi);
     quantize_state_avx2 st;
@@ -303,7 +303,7 @@ FXP_AVX2_INLINE __m256i high_halves(__m256i w0, __m256i w1)
 FXP_AVX2_INLINE void int_op32_step16(const fxp_int_op_t *p, int mode, int_op32_state_avx2 *st, const char *a,
                                      const char *b, void *out, int valid)
 {
-    const size_t a_size = storage_size(p->a_type), b_size = storage_size(p->b_type);
+    const size_t a_size = fxp_type_bytes(p->a_type), b_size = fxp_type_bytes(p->b_type);
     __m256i r0 = _mm256_setzero_si256(), r1 = _mm256_setzero_si256();
     if (mode == FXP_STOCHASTIC) {
         const __m256i w0 = xoroshiro_next_avx2(&st->rng, 0), w1 = xoroshiro_next_avx2(&st->rng, 1);
@@ -335,7 +335,7 @@ FXP_AVX2_INLINE int64_t int_op32_loop_avx2(fxp_int_op_t q, int mode, int op, int
     st.lo = _mm256_set1_epi32((int32_t)p->lo);
     st.hi = _mm256_set1_epi32((int32_t)p->hi);
     st.same = _mm256_setzero_si256();
-    const size_t a_size = storage_size(a_type), b_size = storage_size(b_type), size = storage_size(out_type);
+    const size_t a_size = fxp_type_bytes(a_type), b_size = fxp_type_bytes(b_type), size = fxp_type_bytes(out_type);
     const char *a_at = (const char *)p->a + (a_stride ? start * (int64_t)a_size : 0);
     const char *b_at = (const char *)p->b + (b_stride ? start * (int64_t)b_size : 0);
     char *out = (char *)p->out + start * (int64_t)size;

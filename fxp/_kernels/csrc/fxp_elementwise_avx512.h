@@ -153,7 +153,7 @@ FXP_AVX512_INLINE __m256i quantize_step8(quantize_state_avx512 *st, const double
 FXP_AVX512_INLINE void quantize_loop_avx512(const double *x, const fxp_quantize_t *p, int mode, int type,
                                             int64_t start, int64_t n, int64_t counts[3])
 {
-    const size_t size = storage_size(type);
+    const size_t size = fxp_type_bytes(type);
     char *out = (char *)p->out + start * (int64_t)size;
     double tlo, thi;
     quantize_state_avx512 st;
@@ -294,12 +294,12 @@ FXP_AVX512_INLINE int64_t int_op32_loop_avx512(fxp_int_op_t q, int mode, int op,
     st.hi = _mm512_set1_epi32((int32_t)p->hi);
     st.as = p->a_stride ? start : 0;
     st.bs = p->b_stride ? start : 0;
-    const size_t size = storage_size(p->out_type);
+    const size_t size = fxp_type_bytes(p->out_type);
     char *out = (char *)p->out + start * (int64_t)size;
     /* a short first step aligns the loads of a (or of b when a is broadcast), as in
      * quantize_loop_avx512; not for stochastic, whose lanes are tied to positions % 8 */
     const int lead = p->a_stride ? p->a_type : p->b_type;
-    const size_t lead_size = storage_size(lead);
+    const size_t lead_size = fxp_type_bytes(lead);
     const char *lead_at = p->a_stride ? (const char *)p->a + st.as * lead_size : (const char *)p->b + st.bs * lead_size;
     const uintptr_t load_bytes = 16 * lead_size;
     const int64_t head = (int64_t)((load_bytes - ((uintptr_t)lead_at & (load_bytes - 1))) & (load_bytes - 1)) / (int64_t)lead_size;
@@ -309,11 +309,11 @@ FXP_AVX512_INLINE int64_t int_op32_loop_avx512(fxp_int_op_t q, int mode, int op,
         const __mmask16 m = (__mmask16)((1u << i) - 1);
         store16_mask_epi32(out, p->out_type, m, int_op32_step(p, mode, &st, 0, m, 0));
     }
-    const char *a_at = (const char *)p->a + st.as * (int64_t)storage_size(p->a_type);
-    const char *b_at = (const char *)p->b + st.bs * (int64_t)storage_size(p->b_type);
+    const char *a_at = (const char *)p->a + st.as * (int64_t)fxp_type_bytes(p->a_type);
+    const char *b_at = (const char *)p->b + st.bs * (int64_t)fxp_type_bytes(p->b_type);
     for (; i + 16 <= n; i += 16) {
-        if (p->a_stride) prefetch_ahead(a_at + i * (int64_t)storage_size(p->a_type));
-        if (p->b_stride && p->op != FXP_OP_COPY) prefetch_ahead(b_at + i * (int64_t)storage_size(p->b_type));
+        if (p->a_stride) prefetch_ahead(a_at + i * (int64_t)fxp_type_bytes(p->a_type));
+        if (p->b_stride && p->op != FXP_OP_COPY) prefetch_ahead(b_at + i * (int64_t)fxp_type_bytes(p->b_type));
         store16_epi32(out + i * (int64_t)size, p->out_type, int_op32_step(p, mode, &st, i, 0xFFFF, 1));
     }
     if (i < n) {
@@ -342,8 +342,8 @@ static int64_t int_op32_avx512(const fxp_int_op_t *p, int64_t start, int64_t n)
 /* whether int_op64_avx512 handles op p */
 static int int_op64_fits(const fxp_int_op_t *p)
 {
-    return p->op == FXP_OP_MUL && p->a_shift == 0 && p->b_shift == 0 && type_bits(p->a_type) <= 31 &&
-           type_bits(p->b_type) <= 31 && p->s >= 0 && p->s < 64 && p->out_type <= FXP_U32;
+    return p->op == FXP_OP_MUL && p->a_shift == 0 && p->b_shift == 0 && fxp_type_magnitude_bits(p->a_type) <= 31 &&
+           fxp_type_magnitude_bits(p->b_type) <= 31 && p->s >= 0 && p->s < 64 && p->out_type <= FXP_U32;
 }
 
 /* 8 operand elements from i (lanes m; all 8 when `full`) sign- or zero-extended to int64;
@@ -352,7 +352,7 @@ FXP_AVX512_INLINE __m512i load8_epi64(const void *src, int type, int64_t stride,
                                       __mmask8 m, int full, __m512i bcast)
 {
     if (stride == 0) return bcast;
-    const char *at = (const char *)src + i * (int64_t)storage_size(type);
+    const char *at = (const char *)src + i * (int64_t)fxp_type_bytes(type);
     switch (type) {
     case FXP_I8: return _mm512_cvtepi8_epi64(full ? _mm_loadl_epi64((const __m128i *)at) : _mm_maskz_loadu_epi8(m, at));
     case FXP_U8: return _mm512_cvtepu8_epi64(full ? _mm_loadl_epi64((const __m128i *)at) : _mm_maskz_loadu_epi8(m, at));
@@ -396,7 +396,7 @@ FXP_AVX512_INLINE int64_t int_op64_loop(fxp_int_op_t q, int mode, int a_type, in
     const __m512i one = _mm512_set1_epi64(1);
     const int wrap = q.ovf == FXP_WRAP, signed_out = q.lo < 0;
     const __m128i wrap_shift = _mm_cvtsi32_si128(64 - q.w);
-    char *out = (char *)q.out + start * (int64_t)storage_size(out_type);
+    char *out = (char *)q.out + start * (int64_t)fxp_type_bytes(out_type);
     const int64_t as = q.a_stride ? start : 0, bs = b_stride ? start : 0;
     __m512i over = _mm512_setzero_si512();
     for (int64_t i = 0; i < n; i += 8) {

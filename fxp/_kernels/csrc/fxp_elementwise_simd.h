@@ -3,9 +3,6 @@
  * loops specialised per mode / type / op, and the integer rounding of fxp_shr_round_i64_near in
  * vector lanes.  Included once by _elementwise.c inside its x86 dispatch block. */
 
-/* bytes per element of storage type `type` (FXP_I8..FXP_U32) */
-static inline size_t storage_size(int type) { return type <= FXP_U8 ? 1 : type <= FXP_U16 ? 2 : 4; }
-
 /* How far ahead of the loads the streaming loops prefetch.  The hardware prefetcher alone
  * leaves a single core well short of its bandwidth on arrays of a few MB.  To compare
  * distances, build bench/elementwise_loop.c with -DFXP_PREFETCH_BYTES=<bytes> (0: the line
@@ -103,10 +100,10 @@ static int int_op32_fits(const fxp_int_op_t *p)
 {
     if (p->s < 0 || p->s > 31 || p->out_type > FXP_I32) return 0;
     if (p->op == FXP_OP_COPY)
-        return p->a_type == FXP_I32 ? p->a_shift == 0 : p->a_type <= FXP_I16 && type_bits(p->a_type) + p->a_shift <= 31;
+        return p->a_type == FXP_I32 ? p->a_shift == 0 : p->a_type <= FXP_I16 && fxp_type_magnitude_bits(p->a_type) + p->a_shift <= 31;
     if (p->a_type > FXP_I16 || p->b_type > FXP_I16) return 0;
     if (p->op == FXP_OP_MUL) return p->a_shift == 0 && p->b_shift == 0;
-    return type_bits(p->a_type) + p->a_shift <= 29 && type_bits(p->b_type) + p->b_shift <= 29;
+    return fxp_type_magnitude_bits(p->a_type) + p->a_shift <= 29 && fxp_type_magnitude_bits(p->b_type) + p->b_shift <= 29;
 }
 
 /* the first element of an operand of any type but int64 (the broadcast one of stride 0) */
