@@ -1,6 +1,6 @@
 """Python entry points of the elementwise C kernels (csrc/fxp_elementwise.h).
 
-Callers (fxp/_ops.py, fxp/_gemm.py) validate everything; these wrappers only take contiguous
+Callers (fxp/_raw.py, fxp/_gemm.py) validate everything; these wrappers only take contiguous
 arrays of the right dtypes, release the GIL once per call and return overflow counts.
 """
 import numpy as np

@@ -84,7 +84,19 @@ def test_round_double_matches_reference(mode):
     assert got.tolist() == [float(e) for e in expected]
 
 
-def test_python_mode_codes_match_the_c_enums():
-    from fxp import _raw
-    assert {m.value: c for m, c in _raw.ROUNDING_CODES.items()} == prim.ROUNDING_CODES
-    assert {m.value: c for m, c in _raw.OVERFLOW_CODES.items()} == prim.OVERFLOW_CODES
+def test_each_mode_name_reaches_the_c_code_that_behaves_like_it():
+    """The codes the Python layer passes for each Rounding / Overflow (read from the C enums)
+    make the C primitives round and narrow as the reference does for that mode's name."""
+    from fxp import Format, Overflow, Rounding, _raw
+    from fxp._reference import narrow, round_shift
+
+    fmt = Format(4, 0)
+    x = np.arange(-64, 64, dtype=np.int64)        # every remainder of a shift by 2, ties included
+    r = RNG.integers(0, 2**64, size=x.size, dtype=np.uint64)
+    for rounding in Rounding:
+        for overflow in (Overflow.SATURATE, Overflow.WRAP):
+            got, _ = prim.requantize_i64(x, 2, _raw.ROUNDING_CODES[rounding], r, fmt.min_raw, fmt.max_raw,
+                                         fmt.word_bits, _raw.OVERFLOW_CODES[overflow])
+            want = [narrow(round_shift(int(v), 2, rounding.value, int(ri)), fmt, overflow.value)[0]
+                    for v, ri in zip(x, r)]
+            assert got.tolist() == want, (rounding, overflow)
