@@ -8,25 +8,14 @@ SCALE-Sim 3.0.0's counts come from ``tests/fxp_nn/energy/data/scalesim_3.0.0_ref
 from real SCALE-Sim runs; docs/energy-validation.md says how to repeat them); ours are computed by
 ``fxp_nn.energy.scalesim.expected_counts`` in compatibility mode.
 """
-import csv
 from pathlib import Path
 
 from fxp_nn.energy import Hardware
-from fxp_nn.energy.scalesim import expected_counts, read_topology
+from fxp_nn.energy.scalesim import expected_counts, read_recorded_runs, read_topology
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "energy" / "data"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "fxp_nn" / "energy" / "data"
 EXACT = ("compute_cycles", "sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap")
 DRAM = ("dram_reads_ifmap", "dram_reads_filter", "dram_writes_ofmap")
-
-
-def runs():
-    """Reference rows grouped by run, in the order of the CSV."""
-    with open(DATA / "scalesim_3.0.0_reference.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    grouped = {}
-    for r in rows:
-        grouped.setdefault((r["topology"], r["array"], r["dataflow"], r["sram_kb"]), []).append(r)
-    return grouped
 
 
 def ours(run):
@@ -45,7 +34,7 @@ def pair(o, ref):
 
 
 def main():
-    grouped = runs()
+    grouped = read_recorded_runs(DATA / "scalesim_3.0.0_reference.csv")
     print("| workload | array | df | layer | compute cycles | SRAM ifmap reads | SRAM filter reads "
           "| SRAM ofmap writes | DRAM ifmap reads ours / SCALE-Sim | DRAM filter reads ours / SCALE-Sim "
           "| DRAM ofmap writes ours / SCALE-Sim |")

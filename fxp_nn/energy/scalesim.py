@@ -151,6 +151,23 @@ def read_reports(run_dir):
     return [{key: int(float(tables[f][i][col])) for key, f, col in COLUMNS} for i in range(n)]
 
 
+def read_recorded_runs(path):
+    """Per-layer counts of several SCALE-Sim runs recorded in one CSV (columns ``topology``,
+    ``array``, ``dataflow``, ``sram_kb`` and the keys of ``COLUMNS``), grouped by run.
+
+    Returns
+    -------
+    dict
+        ``(topology, array, dataflow, sram_kb) -> [row dict per layer]``, runs in file order.
+    """
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    runs = {}
+    for r in rows:
+        runs.setdefault((r["topology"], r["array"], r["dataflow"], r["sram_kb"]), []).append(r)
+    return runs
+
+
 def expected_counts(gemms, hw):
     """What SCALE-Sim reports per layer for ``gemms`` on ``hw`` (compatibility mode), as dicts
     keyed like ``COLUMNS``."""

@@ -2,7 +2,6 @@
 docs/energy-validation.md): compute cycles, SRAM counts and DRAM reads exact; DRAM writes
 within 1% (SCALE-Sim counts the padding of its drain lines; the requirement is 10%)."""
 import configparser
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from fxp_nn.energy import Conv, Gemm, Hardware
 from fxp_nn.energy.buffer_replay import flush_misses, ifmap_stream, im2col_addresses
 from fxp_nn.energy.dataflow import stream_reads
-from fxp_nn.energy.scalesim import config_text, expected_counts, read_topology, topology_csv
+from fxp_nn.energy.scalesim import config_text, expected_counts, read_recorded_runs, read_topology, topology_csv
 
 DATA = Path(__file__).parent / "data"
 EXACT = ("compute_cycles", "sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap",
@@ -20,16 +19,7 @@ EXACT = ("compute_cycles", "sram_reads_ifmap", "sram_reads_filter", "sram_writes
 DRAM = ("dram_reads_ifmap", "dram_reads_filter", "dram_writes_ofmap")
 
 
-def _reference():
-    with open(DATA / "scalesim_3.0.0_reference.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    runs = {}
-    for r in rows:
-        runs.setdefault((r["topology"], r["array"], r["dataflow"], r["sram_kb"]), []).append(r)
-    return runs
-
-
-RUNS = _reference()
+RUNS = read_recorded_runs(DATA / "scalesim_3.0.0_reference.csv")
 
 
 @pytest.mark.parametrize("run", sorted(RUNS), ids="-".join)
