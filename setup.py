@@ -46,8 +46,9 @@ def kernel_extensions():
                 [str(pyx)] + c_sources,
                 include_dirs=[np.get_include(), str(KERNEL_DIR), str(KERNEL_DIR / "csrc")],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_22_API_VERSION")],
-                # rebuild when a shared header changes (setuptools only watches sources)
-                depends=sorted(glob(str(KERNEL_DIR / "csrc" / "*.h"))),
+                # rebuild when a header or a textually included .inc changes (setuptools only
+                # watches sources)
+                depends=sorted(glob(str(KERNEL_DIR / "csrc" / "*.h")) + glob(str(KERNEL_DIR / "csrc" / "*.inc"))),
             )
         )
     return extensions

@@ -62,7 +62,7 @@ OUT_WIDTHS = {np.dtype(np.int8): (8, 1), np.dtype(np.uint8): (8, 5), np.dtype(np
 # and storages, see _int_groups), so over the groups of a first-operand storage every candidate
 # runs; the candidates are
 # chosen so that each branch of the C dispatch for the class is taken: int32 lanes
-# (int_op32_fits), int64 lanes (int_op64_fits), the int64 chunk loop with near / far / left
+# (int_op32_fits), int64 lanes (int_op64_fits_avx512), the int64 chunk loop with near / far / left
 # shifts (fxp_requantize_i64) and the __int128 loop (fits_int64 false).
 COPY_SHIFTS = [0, 1, 9, 31,                      # int32 lanes (s <= 31) and int64 rounding
                32, 63, 64, 100,                  # right beyond the 32-bit lanes / the 64-bit word

@@ -1,4 +1,4 @@
-"""Edge paths of the hand-written SIMD loops (csrc/fxp_elementwise_avx2.h, _avx512.h): every
+"""Edge paths of the hand-written SIMD loops (csrc/fxp_elementwise_avx2.inc, _avx512.inc): every
 tail length, start offset, storage type and rounding mode equals the reference at every SIMD
 level the CPU has, overflow counts included."""
 from fractions import Fraction

@@ -19,19 +19,19 @@ static inline int fxp_load_op_code(const fxp_int_op_t *p)
 #define FXP_SFX _portable
 #define FXP_TGT
 #define FXP_BLOCK_FILL fxp_rng_block_fill
-#include "fxp_elementwise_body.h"
+#include "fxp_elementwise_body.inc"
 #undef FXP_SFX
 #undef FXP_TGT
 
 #if FXP_X86
-#include "fxp_elementwise_simd.h"
-#include "fxp_elementwise_avx2.h"
-#include "fxp_elementwise_avx512.h"
+#include "fxp_elementwise_simd.inc"
+#include "fxp_elementwise_avx2.inc"
+#include "fxp_elementwise_avx512.inc"
 
 #define FXP_QUANTIZE_CLAMP_FN quantize_clamp_avx2
 #define FXP_SFX _avx2
 #define FXP_TGT FXP_AVX2_TARGET
-#include "fxp_elementwise_body.h"
+#include "fxp_elementwise_body.inc"
 #undef FXP_SFX
 #undef FXP_TGT
 #undef FXP_QUANTIZE_CLAMP_FN
@@ -40,7 +40,7 @@ static inline int fxp_load_op_code(const fxp_int_op_t *p)
 #define FXP_QUANTIZE_CLAMP_FN quantize_clamp_avx512
 #define FXP_SFX _avx512
 #define FXP_TGT FXP_AVX512_TARGET
-#include "fxp_elementwise_body.h"
+#include "fxp_elementwise_body.inc"
 #undef FXP_SFX
 #undef FXP_TGT
 #endif
@@ -139,7 +139,7 @@ void fxp_int_op(const fxp_int_op_t *p, int64_t n, int n_threads, int64_t *n_over
     if (level() >= 1 && int_op32_fits(&widened)) {
         fn = level() == 2 ? int_op32_avx512 : int_op32_avx2;
         p = &widened;
-    } else if (level() == 2 && int_op64_fits(p)) {
+    } else if (level() == 2 && int_op64_fits_avx512(p)) {
         fn = int_op64_avx512;
     }
 #endif
