@@ -22,14 +22,8 @@ def _cpu_levels():
 SIMD_LEVELS = [_elementwise.simd_level(-1)] if FORCED else _cpu_levels()
 
 
-def _gemm_isas():
-    best = _gemm.best_isa()   # 0 portable, 1 AVX2, 2 AVX-512BW, 3 AVX-512 VNNI
-    isas = [isa for isa in range(best + 1) if min(isa, 2) in SIMD_LEVELS]
-    return isas
-
-
-# GEMM kernel sets on the same scale, VNNI (3) counting as level 2
-GEMM_ISAS = _gemm_isas()
+# GEMM kernel sets (0 portable, 1 AVX2, 2 AVX-512BW, 3 AVX-512 VNNI), VNNI counting as level 2
+GEMM_ISAS = [isa for isa in range(_gemm.best_isa() + 1) if min(isa, 2) in SIMD_LEVELS]
 
 
 @contextmanager
