@@ -87,7 +87,9 @@ def array_ufunc(ufunc, method, inputs, kwargs):
                 and ufunc in _OUT_FORMAT and len(inputs) == 2:
             _refuse(name, kwargs)
             return store(_OUT_FORMAT[ufunc](*inputs, out_format=out[0].fmt), out, name)
-        result = _CALL[ufunc](*inputs) if ufunc in _CALL and not kwargs else None
+        if ufunc in _CALL:
+            _refuse(name, kwargs)
+        result = _CALL[ufunc](*inputs) if ufunc in _CALL else None
     elif method == "reduce" and ufunc in _REDUCE:
         _refuse(name, kwargs, ("axis", "keepdims", "dtype"))
         if kwargs.pop("dtype", None) is not None:
