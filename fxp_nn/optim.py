@@ -49,6 +49,16 @@ class SGD:
                 p.value = num.subtract(p.value, update, p.role)
                 p.grad = None
 
+    def state_dict(self):
+        """The momentum buffers, ``{"velocity": {"layer.param": tensor}}`` (saved in checkpoints)."""
+        return {"velocity": {f"{i}.{j}": v for (i, j), v in self.velocity.items()}}
+
+    def load_state_dict(self, state):
+        """Restore :meth:`state_dict`'s momentum buffers."""
+        if "velocity" not in state:
+            raise KeyError("optimizer state has no 'velocity' entry")
+        self.velocity = {tuple(int(n) for n in key.split(".")): v for key, v in state["velocity"].items()}
+
     def _step(self, num, p, previous):
         """``lr * (grad + weight_decay * w) + momentum * previous`` in float64 (exact inputs)."""
         step = self.lr * num.to_float(p.grad)
