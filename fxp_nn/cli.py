@@ -18,6 +18,7 @@ import numpy as np
 
 import fxp
 
+from ._argparse import OneLineParser, positive_float, positive_int
 from .data import DATASETS, DataError, load_dataset
 from .model import lenet, mlp
 from .optim import SGD
@@ -34,39 +35,6 @@ class UsageError(Exception):
     """A user's mistake on the command line: reported as one line and exit status 2."""
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line ``prog: error: message`` (exit status 2), no usage dump."""
-
-    def error(self, message):
-        """Print ``prog: error: message`` and exit with status 2."""
-        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
-
-
-def one_line(message):
-    """``message`` with its whitespace runs (newlines included) collapsed to single spaces."""
-    return " ".join(str(message).split())
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
-
-
 def build_parser():
     """The argument parser of ``fxp-train`` (defaults shown in ``--help``)."""
     p = OneLineParser(prog="fxp-train", description=__doc__.splitlines()[0],
@@ -76,7 +44,7 @@ def build_parser():
     data.add_argument("--dataset", choices=DATASETS, default="digits", help="dataset to train on")
     data.add_argument("--data-dir", help="searched before $FXP_DATA, ~/.cache/fxp and /usr/share/datasets")
     data.add_argument("--download", action="store_true", help="download a missing dataset (sha256-checked)")
-    data.add_argument("--train-subset", type=_positive_int, help="use only the first N training examples")
+    data.add_argument("--train-subset", type=positive_int, help="use only the first N training examples")
     data.add_argument("--validation", type=float,
                       help="fraction of the training set held out for validation (its last examples)")
 
@@ -100,15 +68,15 @@ def build_parser():
                            help="allow more fraction bits than the word has bits after the sign")
 
     training = p.add_argument_group("training")
-    training.add_argument("--epochs", type=_positive_int, default=10, help="total epochs (a resumed run continues "
+    training.add_argument("--epochs", type=positive_int, default=10, help="total epochs (a resumed run continues "
                           "up to this number)")
-    training.add_argument("--batch-size", type=_positive_int, default=100, help="examples per SGD step")
-    training.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate")
+    training.add_argument("--batch-size", type=positive_int, default=100, help="examples per SGD step")
+    training.add_argument("--lr", type=positive_float, default=0.01, help="learning rate")
     training.add_argument("--momentum", type=float, default=0.0, help="SGD momentum, in [0, 1)")
     training.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay, >= 0")
     training.add_argument("--seed", type=int, default=0, help="seeds initialization, shuffling and stochastic rounding")
-    training.add_argument("--threads", type=_positive_int, help="threads for the fixed-point GEMMs (default: all)")
-    training.add_argument("--patience", type=_positive_int,
+    training.add_argument("--threads", type=positive_int, help="threads for the fixed-point GEMMs (default: all)")
+    training.add_argument("--patience", type=positive_int,
                           help="stop when the validation metric has not improved for this many epochs")
     training.add_argument("--monitor", choices=MONITORS, default="val_loss",
                           help="what --patience and --keep-best watch")
@@ -216,8 +184,7 @@ def main(argv=None):
     try:
         return _train(args)
     except (UsageError, DataError, SerializationError, FileNotFoundError, FileExistsError) as exc:
-        print(f"{parser.prog}: error: {one_line(exc)}", file=sys.stderr)
-        return 2
+        return parser.fail(exc)
 
 
 def _train(args):

@@ -286,6 +286,10 @@ class MaxPool2d(Layer):
 class ReLU(Layer):
     """``max(x, 0)``, applied to the stored values (exact in fixed point)."""
 
+    def energy_gemms(self, input_shape, batch_size):
+        """No multiply-accumulates (the energy model's custom-layer protocol)."""
+        return []
+
     def forward(self, x, num):
         x = num.to_role(x, "activations")
         v = num.values(x)

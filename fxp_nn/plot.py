@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from ._argparse import OneLineParser
 from ._optional import require
 from .training import CONFIG_JSON, METRICS_JSON
 
@@ -94,8 +95,6 @@ def plot_runs(runs, output, labels=None, title=None, metric="test_error"):
 
 def main(argv=None):
     """Command line of :func:`plot_runs` (``fxp-plot``); returns the exit status (2 for a user error)."""
-    from .cli import OneLineParser, one_line
-
     p = OneLineParser(prog="fxp-plot", description=__doc__.splitlines()[0],
                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("runs", nargs="+", help="run directories or metrics.json files")
@@ -107,8 +106,7 @@ def main(argv=None):
     try:
         plot_runs(args.runs, args.output, args.labels.split(",") if args.labels else None, args.title, args.metric)
     except (OSError, ValueError) as exc:
-        print(f"{p.prog}: error: {one_line(exc)}", file=sys.stderr)
-        return 2
+        return p.fail(exc)
     print(args.output)
     return 0
 
