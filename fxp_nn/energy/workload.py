@@ -106,14 +106,16 @@ def training_step(forward, params=None, skip_first_input_grad=True):
     for g in forward:
         if g.phase != "forward":
             raise ValueError(f"training_step expects forward GEMMs, got {g.name!r} ({g.phase})")
-    work = list(forward)
+    work, updated = list(forward), set()
     for i, g in enumerate(reversed(forward)):
         base, prec = g.layer, g.precision
         if not (skip_first_input_grad and i == len(forward) - 1):
-            work.append(Gemm(f"{base}/input_grad", g.m, g.k, g.n, base, "input_grad", precision=prec))
-        work.append(Gemm(f"{base}/weight_grad", g.k, g.n, g.m, base, "weight_grad", precision=prec))
+            work.append(Gemm(f"{g.name}/input_grad", g.m, g.k, g.n, base, "input_grad", precision=prec))
+        work.append(Gemm(f"{g.name}/weight_grad", g.k, g.n, g.m, base, "weight_grad", precision=prec))
         n_params = (params or {}).get(base, g.k * g.n)
-        work.append(Update(base, n_params, precision=prec))
+        if n_params and base not in updated:      # one update per layer, none for a layer without parameters
+            updated.add(base)
+            work.append(Update(base, n_params, precision=prec))
     return work
 
 
