@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def one_line(message):
@@ -18,8 +19,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def fail(self, message):
         """Print ``prog: error: message`` (one line) and return exit status 2, for errors found after parsing."""
-        import sys
-
         print(f"{self.prog}: error: {one_line(message)}", file=sys.stderr)
         return 2
 

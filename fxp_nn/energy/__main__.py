@@ -14,6 +14,7 @@ import sys
 from dataclasses import replace
 
 from .._argparse import OneLineParser, positive_float, positive_int
+from ..checkpoint import load_model
 from ..serialization import SerializationError
 from .estimator import estimate
 from .hardware import Hardware
@@ -107,8 +108,6 @@ def precision_from_args(args):
 
 def _workload(args):
     if args.workload.endswith(".npz"):
-        from ..checkpoint import load_model
-
         if not args.input_shape:
             raise _UsageError("a model file needs --input-shape (one example's shape, e.g. 784 or 1,28,28)")
         try:
