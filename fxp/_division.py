@@ -14,11 +14,12 @@ from ._context import resolve_modes
 from ._format import as_format
 from ._kernels._random import element_words
 from ._modes import Rounding
+from ._reduce import mulhi_u64
 from .random import draw_key
 
 
 def power_of_two(d):
-    """``k`` when the plain number ``d`` is ``2**k`` (``-k``-signed: ``(k, negative)``), else None."""
+    """``(k, negative)`` when the plain number ``d`` is ``+-2**k``, else None."""
     if isinstance(d, (bool, np.bool_)) or not isinstance(d, numbers.Real) or isinstance(d, FxpArray):
         return None
     d = float(d)
@@ -47,16 +48,27 @@ def _operand(x, name, what):
     return arr.astype(np.int64), 0, min(values, default=0), max(values, default=0)
 
 
+#: numerators and divisors of at most this many bits divide in int64 (else in Python ints)
+_INT64_BITS = 62
+
+
+def _bits(x):
+    return int(np.abs(x).max()).bit_length() if x.size else 0
+
+
 def _floor_quotient(a, fa, b, fb, frac, what):
-    """Exact ``floor(a / b * 2**frac)`` over raws (object arrays of Python ints) and the
-    remainder ``r`` of that floor against the positive divisor ``den``: the quotient is
-    ``q + r / den`` with ``0 <= r < den``."""
-    num, den = np.broadcast_arrays(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+    """Exact ``floor(a / b * 2**frac)`` over raws and the remainder ``r`` of that floor against
+    the positive divisor ``den``: the quotient is ``q + r / den`` with ``0 <= r < den``.  In
+    int64 when the shifted operands fit, else in object arrays of Python ints (same result)."""
+    num, den = np.broadcast_arrays(np.asarray(a), np.asarray(b))
     zeros = int(np.count_nonzero(den == 0))
     if zeros:
         raise ZeroDivisionError(f"{what}: {zeros} of {den.size} divisors are zero (fixed point "
                                 "has no infinity)")
     s = frac + fb - fa
+    narrow = _bits(num.astype(np.int64)) + max(s, 0) <= _INT64_BITS and \
+        _bits(den.astype(np.int64)) + max(-s, 0) <= _INT64_BITS
+    num, den = (x.astype(np.int64 if narrow else object) for x in (num, den))
     num, den = (num * (1 << s), den) if s >= 0 else (num, den * (1 << -s))
     flip = den < 0
     num, den = np.where(flip, -num, num), np.where(flip, -den, den)
@@ -71,9 +83,12 @@ def _round_up(q, r, den, rounding, rng):
     if rounding is Rounding.TOWARD_ZERO:
         return (r != 0) & (q < 0)
     if rounding is Rounding.STOCHASTIC:
-        # floor(q + r/den + w * 2**-64) with the element's random word w (the stream rule)
-        words = element_words(draw_key(rng), 0, q.size).astype(object).reshape(q.shape)
-        return words * den >= (den - r) * (1 << 64)
+        # floor(q + r/den + w * 2**-64) with the element's random word w (the stream rule):
+        # up when w * den >= (den - r) * 2**64, that is when the high word of w * den >= den - r
+        words = element_words(draw_key(rng), 0, q.size).reshape(q.shape)
+        if q.dtype == object:
+            return words.astype(object) * den >= (den - r) * (1 << 64)
+        return mulhi_u64(words, den.astype(np.uint64)) >= (den - r).astype(np.uint64)
     twice = 2 * r
     tie_up = (q % 2 == 1) if rounding is Rounding.NEAREST_EVEN else (q >= 0)
     return (twice > den) | ((twice == den) & tie_up)
@@ -81,8 +96,7 @@ def _round_up(q, r, den, rounding, rng):
 
 def _narrow(q, fmt, overflow):
     """Integers ``q`` (raws of ``fmt``, already rounded) saturated / wrapped / raised into ``fmt``."""
-    return FxpArray(_raw.requantize(np.asarray(q, dtype=object), fmt.frac_bits, fmt, Rounding.FLOOR,
-                                    overflow), fmt)
+    return FxpArray(_raw.requantize(np.asarray(q), fmt.frac_bits, fmt, Rounding.FLOOR, overflow), fmt)
 
 
 def divide(a, b, out_format=None, rounding=None, overflow=None, rng=None):
@@ -151,6 +165,6 @@ def floor_divide(a, b, out_format=None, overflow=None):
     q, _, _ = _floor_quotient(ar, fa, br, fb, 0, "fxp.floor_divide")
     if out_format is None:
         fmt = floor_divide_format((alo, ahi, fa), (blo, bhi, fb))
-        return FxpArray(_raw.requantize(np.asarray(q, dtype=object), 0, fmt), fmt)
+        return FxpArray(_raw.requantize(np.asarray(q), 0, fmt), fmt)
     fmt = as_format(out_format)
-    return FxpArray(_raw.requantize(np.asarray(q, dtype=object), 0, fmt, Rounding.FLOOR, overflow), fmt)
+    return FxpArray(_raw.requantize(np.asarray(q), 0, fmt, Rounding.FLOOR, overflow), fmt)

@@ -8,7 +8,7 @@ import numpy as np
 from ._array import FxpArray, arithmetic, coerce_operands, product
 
 
-def _operands(a, b, what):
+def _operands(a, b):
     if not (isinstance(a, FxpArray) and isinstance(b, FxpArray)):
         a, b = coerce_operands(a, b)
     return a, b
@@ -17,7 +17,7 @@ def _operands(a, b, what):
 def dot(a, b):
     """``np.dot``: ``a @ b`` for 1-D and 2-D operands, a product with scalars, and for N-D
     operands the sum over ``a``'s last axis and ``b``'s second-to-last."""
-    a, b = _operands(a, b, "np.dot")
+    a, b = _operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return arithmetic("multiply", a, b)
     if b.ndim <= 2 and a.ndim <= 2 or b.ndim == 1:
@@ -31,13 +31,13 @@ def dot(a, b):
 
 def vdot(a, b):
     """``np.vdot``: the dot product of the flattened operands."""
-    a, b = _operands(a, b, "np.vdot")
+    a, b = _operands(a, b)
     return product(a.ravel(), b.ravel())
 
 
 def inner(a, b):
     """``np.inner``: sums over the last axes of both operands."""
-    a, b = _operands(a, b, "np.inner")
+    a, b = _operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return arithmetic("multiply", a, b)
     k = a.shape[-1]
@@ -45,9 +45,9 @@ def inner(a, b):
     return out.reshape(a.shape[:-1] + b.shape[:-1])
 
 
-def outer(a, b, out=None):
+def outer(a, b):
     """``np.outer``: every product of the flattened operands (the format of ``a * b``)."""
-    a, b = _operands(a, b, "np.outer")
+    a, b = _operands(a, b)
     return arithmetic("multiply", a.reshape(-1, 1), b.reshape(1, -1))
 
 
@@ -89,7 +89,7 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
         return a.transpose([kept.index(c) for c in output])
     if len(operands) != 2:
         raise NotImplementedError("np.einsum on FxpArrays takes one or two operands")
-    a, b = _operands(*operands, "np.einsum")
+    a, b = _operands(*operands)
     ta, tb = inputs
     if len(ta) != a.ndim or len(tb) != b.ndim:
         raise ValueError(f"np.einsum {subscripts!r}: subscripts do not match the operands' dimensions")

@@ -59,6 +59,22 @@ def test_reciprocal_and_integer_divisors(rounding):
                                 for x, r in zip(a.raw.tolist(), words)]
 
 
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@pytest.mark.parametrize("out", ["s32.31", "s32.40", "s16.-8"])     # int64 and Python-int paths
+def test_divide_of_wide_operands(rounding, out):
+    rng = np.random.default_rng(6)
+    a = fxp.from_raw(rng.integers(-2**31, 2**31, size=300).astype(np.int32), "s32.8")
+    raw_b = rng.integers(-2**31, 2**31, size=300).astype(np.int32)
+    raw_b[:100] = rng.integers(-3, 4, size=100)
+    raw_b[raw_b == 0] = 1
+    b = fxp.from_raw(raw_b, "s32.8")
+    got = fxp.divide(a, b, out_format=out, rounding=rounding, overflow="wrap", rng=4)
+    words = element_words(Xoroshiro128Plus.seeded(4).next(), a.size)
+    assert got.raw.tolist() == [narrow(round_rational(Fraction(int(x), int(y)) * 2 ** got.fmt.frac_bits,
+                                                      rounding, r), got.fmt, "wrap")[0]
+                                for x, y, r in zip(a.raw.tolist(), b.raw.tolist(), words)]
+
+
 def test_divide_by_powers_of_two_is_a_free_shift():
     a = _all("s6.2")
     for d, frac in [(4, 4), (0.5, 1), (2.0 ** -3, -1), (1, 2)]:
