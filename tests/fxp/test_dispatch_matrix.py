@@ -41,6 +41,7 @@ ROUNDINGS = ref.ROUNDINGS
 OVERFLOWS = ref.OVERFLOWS
 MODE_CODE = {name: ROUNDING_CODES[Rounding(name)] for name in ROUNDINGS}
 OVF_CODE = {name: OVERFLOW_CODES[Overflow(name)] for name in OVERFLOWS}
+
 KEY = 0x243F6A8885A308D3
 SHORT = 71                      # lengths 0..70
 OFFSETS = 16                    # start offsets 0..15 elements
@@ -71,6 +72,12 @@ COPY_SHIFTS = [0, 1, 9, 31,                      # int32 lanes (s <= 31) and int
 RIGHT_SMALL = [1, 16, 31]
 RIGHT_BEYOND = [32, 47, 63, 64, 90]
 LEFT = [-1, -31, -32, -64]
+
+
+def _target(fmt, rounding, overflow):
+    """The kernels' output side for ``fmt`` and the modes named ``rounding``, ``overflow``."""
+    return _elementwise.Target(fmt.dtype, lo=fmt.min_raw, hi=fmt.max_raw, w=fmt.word_bits,
+                               rounding=MODE_CODE[rounding], overflow=OVF_CODE[overflow])
 
 
 def _result_shifts(values):
@@ -487,11 +494,12 @@ def _check_int_group(rec, op, a_t, b_t, stride, shift_class, shifts, g):
                 a_views, b_views = _views((a_buf, b_buf), jj, view_cache)
                 rows, out_views, blank = _out_rows(fmt.dtype, jj)
                 np.copyto(rows, blank)
-                counts = [int_op(op, av, da, bv, db, ov, s, mode, ovf, lo, hi, w, KEY, 1)
+                target = _elementwise.Target(fmt.dtype, lo=lo, hi=hi, w=w, rounding=mode, overflow=ovf)
+                counts = [int_op(op, av, bv, target, out=ov, a_shift=da, b_shift=db, s=s, key=KEY)[1]
                           for av, bv, ov in zip(a_views, b_views, out_views)]
                 bad = _check_short(rows, counts, want, jj)
                 out = _blank(_long_out(fmt.dtype, LONG))
-                count = int_op(op, a_l, da, b_l, db, out, s, mode, ovf, lo, hi, w, KEY, 1)
+                _, count = int_op(op, a_l, b_l, target, out=out, a_shift=da, b_shift=db, s=s, key=KEY)
                 bad += _check_long(out, count, rounded_long, fmt, overflow)
                 rec.case(SHORT + 1, bad, lambda: f"{op} {a_t}{'' if op == 'copy' else ',' + str(b_t)}->{fmt} "
                                                  f"{stride} {shift_class}(da={da} db={db} s={s}) {rounding} {overflow}")
@@ -581,13 +589,15 @@ def _check_quantize_group(rec, dtype, frac_bits, finite, g):
                 x_views, = _views((pool,), jj, view_cache)
                 rows, out_views, blank = _out_rows(fmt.dtype, jj)
                 np.copyto(rows, blank)
-                counts = [quantize(xv, ov, frac_bits, mode, ovf, lo, hi, w, KEY, 1) for xv, ov in zip(x_views, out_views)]
+                target = _elementwise.Target(fmt.dtype, lo=lo, hi=hi, w=w, rounding=mode, overflow=ovf)
+                counts = [quantize(xv, target, frac_bits=frac_bits, out=ov, key=KEY)[1]
+                          for xv, ov in zip(x_views, out_views)]
                 ka, _ = _offsets(jj)
                 bad = [f"length={n} offset={ka[n]}: NaN / inf counts {c[1:]}" for n, c in enumerate(counts)
                        if c[1] != 0 or c[2] != (inf2d[ka[n], n - 1] if n else 0)]
                 bad += _check_short(rows, [c[0] for c in counts], want, jj)
                 out = _blank(_long_out(fmt.dtype, LONG))
-                count = quantize(x_long, out, frac_bits, mode, ovf, lo, hi, w, KEY, 1)
+                _, count = quantize(x_long, target, frac_bits=frac_bits, out=out, key=KEY)
                 bad += _check_long(out, count[0], rounded_long, fmt, overflow)
                 if count[1:] != (0, inf_long):
                     bad.append(f"length={LONG}: NaN / inf counts {count[1:]}")
@@ -632,8 +642,8 @@ def test_int_op_1e5_elements_and_threads(simd, case):
     rec = Recorder(simd)
     for n_threads in (1, 2):
         out = np.full(HUGE, SENTINEL, fmt.dtype)
-        count = _elementwise.int_op(op, a, da, b, db, out, s, MODE_CODE[rounding], OVF_CODE[overflow], fmt.min_raw,
-                                    fmt.max_raw, fmt.word_bits, KEY, n_threads)
+        _, count = _elementwise.int_op(op, a, b, _target(fmt, rounding, overflow), out=out, a_shift=da,
+                                       b_shift=db, s=s, key=KEY, n_threads=n_threads)
         rec.case(1, _check_long(out, count, rounded, fmt, overflow, n_threads), lambda: f"{case}")
     rec.check()
 
@@ -647,8 +657,8 @@ def test_quantize_1e5_elements_and_threads(simd, dtype, rounding, overflow, fmt)
     rec = Recorder(simd)
     for n_threads in (1, 2):
         out = np.full(HUGE, SENTINEL, fmt.dtype)
-        counts = _elementwise.quantize(x, out, fmt.frac_bits, MODE_CODE[rounding], OVF_CODE[overflow], fmt.min_raw,
-                                       fmt.max_raw, fmt.word_bits, KEY, n_threads)
+        _, counts = _elementwise.quantize(x, _target(fmt, rounding, overflow), frac_bits=fmt.frac_bits, out=out,
+                                          key=KEY, n_threads=n_threads)
         bad = _check_long(out, counts[0], rounded, fmt, overflow, n_threads)
         if counts[1:] != (0, int(np.isinf(x).sum())):
             bad.append(f"NaN / inf counts {counts[1:]}")
