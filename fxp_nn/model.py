@@ -5,10 +5,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .layers import Conv2d, Flatten, Layer, Linear, MaxPool2d, ReLU
+from .layers import Conv2d, Flatten, Layer, Linear, MaxPool2d, ParameterList, ReLU
 from .numerics import Numerics
 from .policy import PrecisionPolicy
 from .saturation import SaturationStats
+from .schedules import active_policies
 from .serialization import generator_from_state, generator_state, serializable
 
 
@@ -64,8 +65,8 @@ class Sequential:
         return Numerics(policy, self.rng, stats, self.layer_name(index), self.n_threads)
 
     def parameters(self):
-        """All trainable parameters, layer by layer."""
-        return [p for layer in self.layers for p in layer.parameters()]
+        """All trainable parameters, layer by layer (a :class:`~fxp_nn.layers.ParameterList`)."""
+        return ParameterList(self, [(i, p) for i, layer in enumerate(self.layers) for p in layer.parameters()])
 
     def reset_parameters(self, seed):
         """Re-draw every layer's initial parameters from one seed."""
@@ -206,9 +207,7 @@ class Sequential:
 
     def policy_summary(self):
         """One line naming the policies in use: the model's, then each layer override (``"2.Linear: ..."``)."""
-        own = [f"{self.layer_name(i)}: {layer.policy}" for i, layer in enumerate(self.layers)
-               if layer.policy is not None]
-        return "; ".join([str(self.policy), *own])
+        return describe_policies(active_policies(self))
 
     def __repr__(self):
         lines = []
@@ -217,6 +216,12 @@ class Sequential:
             lines.append(f"\n  ({i}) {layer!r}{own}")
         others = " (layers without their own)" if any(layer.policy is not None for layer in self.layers) else ""
         return f"Sequential({''.join(lines)}\n)  policy: {self.policy}{others}"
+
+
+def describe_policies(policies):
+    """One line for ``{"model": name, "<layer>": name, ...}`` (:func:`~fxp_nn.schedules.active_policies`)."""
+    own = [f"{layer}: {name}" for layer, name in policies.items() if layer != "model"]
+    return "; ".join([policies["model"], *own])
 
 
 def _same_names(what, expected, given):

@@ -217,7 +217,7 @@ def write_file(path, kind, content):
         zf.writestr(HEADER, json.dumps(header, indent=1, allow_nan=True))
         for key, raw in arrays.items():
             with zf.open(key + ".npy", "w") as fh:
-                np.lib.format.write_array(fh, np.ascontiguousarray(raw), allow_pickle=False)
+                np.lib.format.write_array(fh, np.array(raw, order="C"), allow_pickle=False)   # keeps 0-d arrays 0-d
     atomic_write(path, buf.getvalue())
 
 

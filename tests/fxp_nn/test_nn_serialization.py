@@ -82,8 +82,14 @@ def test_files_hold_no_pickle_and_load_with_allow_pickle_false(tmp_path):
         assert b"pickle" not in zf.read(HEADER) and json.loads(zf.read(HEADER))["kind"] == "checkpoint"
     with np.load(tmp_path / "c.npz", allow_pickle=False) as npz:
         assert all(npz[k[:-4]].dtype.kind in "iuf" for k in names[1:])
-    # a checkpoint also loads as a model
+    # a checkpoint also loads as a model, and restores the optimizer's state exactly (0-d arrays too)
     assert fxp_nn.load(tmp_path / "c.npz").policy == model.policy
+    fresh = SGD(model, 0.1, momentum=0.9)
+    checkpoint.load(tmp_path / "c.npz", model, fresh, np.random.default_rng(1))
+    saved, restored = opt.state_dict(), fresh.state_dict()
+    assert list(saved) == list(restored) and restored["step_count"].shape == ()
+    for key in saved:
+        np.testing.assert_array_equal(np.asarray(saved[key]), np.asarray(restored[key]))
 
 
 def _crafted(path, header, arrays=None):
