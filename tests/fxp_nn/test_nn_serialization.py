@@ -92,6 +92,11 @@ def test_files_hold_no_pickle_and_load_with_allow_pickle_false(tmp_path):
         np.testing.assert_array_equal(np.asarray(saved[key]), np.asarray(restored[key]))
 
 
+def _model_opt_rng():
+    model = mlp([64, 16, 10])
+    return model, SGD(model, 0.1), np.random.default_rng(0)
+
+
 def _crafted(path, header, arrays=None):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr(HEADER, json.dumps(header))
@@ -112,6 +117,15 @@ def test_a_crafted_file_cannot_run_code(tmp_path):
                        {"a0.npy": buf.getvalue()})
     with pytest.raises(SerializationError, match=r"objects\.npz.*corrupt"):
         fxp_nn.load(objects)
+    with pytest.raises(SerializationError, match=r"nested\.npz: corrupt file: expected a mapping holding 'parameters'"):
+        checkpoint.load(_crafted(tmp_path / "nested.npz", {**base, "kind": "checkpoint", "state": []}),
+                        *_model_opt_rng())
+    deep = tmp_path / "deep.npz"
+    with zipfile.ZipFile(deep, "w") as zf:
+        zf.writestr(HEADER, '{"format": "fxp_nn", "version": 1, "kind": "model", "architecture": '
+                    + "[" * 100000 + "]" * 100000 + "}")
+    with pytest.raises(SerializationError, match=r"deep\.npz: truncated or corrupt"):
+        fxp_nn.load(deep)
     (tmp_path / "old.pkl").write_bytes(pickle.dumps({"params": []}))
     with pytest.raises(SerializationError, match=r"old\.pkl: truncated or corrupt"):
         fxp_nn.load(tmp_path / "old.pkl")
@@ -177,6 +191,8 @@ def test_custom_layers_need_a_config_to_be_saved(tmp_path):
     assert fxp_nn.load(tmp_path / "m.npz").layers[1].factor == 0.5
     with pytest.raises(TypeError, match="needs a to_config"):
         fxp_nn.serializable(type("Bare", (), {}))
+    with pytest.raises(ValueError, match="'tests.Scale' is already registered"):
+        fxp_nn.serializable(type("Other", (_Scale,), {"to_config": Scale.to_config}), name="tests.Scale")
     with pytest.raises(TypeError, match=r"state\.parameters.*cannot save a builtins\.object"):
         encode({"parameters": {"w": object()}})
 
