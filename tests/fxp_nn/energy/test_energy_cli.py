@@ -43,6 +43,11 @@ def test_formats_from_the_command_line_equal_the_api(capsys):
     report = estimate(mlp_workload([784, 256, 10], 64), precision=precision)
     assert rows[-1]["e_total_pj"] == report.totals["e_total_pj"]
     assert {r["name"]: r["a_bits"] for r in rows if r["phase"] == "input_grad"} == {"fc2/input_grad": 16}
+    rows = _json(capsys, ["mlp-small", "--word-bits", "8", "--role", "errors=s16.14:floor", "--gemm-acc",
+                          "weight_grad=20"])
+    phases = {r["phase"]: r for r in rows if r["name"].startswith("fc2")}
+    assert phases["input_grad"]["rounding"] == "floor" and phases["forward"]["rounding"] == "stochastic"
+    assert phases["weight_grad"]["acc_bits"] == 20 and phases["forward"]["acc_bits"] > 20
 
 
 def test_every_table_as_csv_and_json(capsys):
@@ -100,6 +105,9 @@ def test_per_layer_policies_and_custom_layers(error, capsys, tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["mlp", "--role", "bias=s8.6"], "--role takes ROLE=FORMAT"),
     (["mlp", "--role", "weights=x9"], "unknown number format 'x9'"),
+    (["mlp", "--role", "errors=s8.6:up"], "unknown rounding 'up'"),
+    (["mlp", "--role", "weights=s8.6:floor"], "use --update-rounding"),
+    (["mlp", "--gemm-acc", "backward=20"], "--gemm-acc takes PHASE=BITS"),
     (["mlp", "--precision", "int8", "--word-bits", "8"], "give either --precision or formats"),
     (["mlp", "--frac-bits", "6"], "--frac-bits needs --word-bits"),
     (["mlp", "--explain", "nope"], "no record named 'nope'"),
