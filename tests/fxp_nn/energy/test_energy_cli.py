@@ -33,6 +33,10 @@ def test_exported_training_step_reads_back_as_the_same_workload(error, capsys, t
     forward = 784 * 1000 + 1000 * 1000 + 1000 * 10
     assert direct[-1]["macs"] == 64 * (3 * forward - 784 * 1000)   # no input gradient of the first layer
     assert "holds a training step" in error([str(tmp_path / "topology.csv"), "--phase", "inference"])
+    # the case of the issue: a 784-256-10 MLP at batch 16 is a 6.5 M-MAC training step (not 16.4 M)
+    assert main(["mlp-small", "--batch", "16", "--export", str(tmp_path / "small")]) == 0
+    capsys.readouterr()
+    assert _json(capsys, [str(tmp_path / "small" / "topology.csv")])[-1]["macs"] == 6_545_408
 
 
 def test_formats_from_the_command_line_equal_the_api(capsys):
