@@ -58,6 +58,10 @@ def test_run_directory_overwrite_resume_and_config(error, capsys, tmp_path):
     assert len(json.loads((tmp_path / "run" / "metrics.json").read_text())) == 2
     assert main(FAST + ["--out", out, "--force"]) == 0        # starts over
     assert len(json.loads((tmp_path / "run" / "metrics.json").read_text())) == 1
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "checkpoint.pkl").write_bytes(b"\x80\x04")
+    assert "checkpoint.pkl is a pickle, which fxp_nn no longer loads" in error(
+        FAST + ["--out", str(tmp_path / "old"), "--resume"])
     (tmp_path / "run" / "checkpoint.npz").write_bytes(b"PK\x03\x04 truncated")
     assert "checkpoint.npz: truncated or corrupt" in error(FAST + ["--out", out, "--resume"])
 
