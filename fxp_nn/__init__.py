@@ -14,8 +14,9 @@ from .serialization import SerializationError, serializable
 from .training import TrainingDiverged, evaluate, fit
 
 __all__ = [
-    "Accumulator", "Adam", "AdamW", "Conv2d", "DataError", "Dataset", "DatasetNotFoundError", "Flatten", "Layer",
-    "Linear", "MaxPool2d", "Numerics", "OptimizerPrecision", "Param", "PrecisionPolicy", "PrecisionSchedule",
-    "ReLU", "SGD", "Sequential", "SerializationError", "SoftmaxCrossEntropy", "TensorPrecision",
-    "TrainingDiverged", "evaluate", "fit", "lenet", "load", "load_dataset", "mlp", "save", "serializable",
+    "Accumulator", "Adam", "AdamW", "Conv2d", "DataError", "Dataset", "DatasetNotFoundError", "Flatten",
+    "Layer", "Linear", "MaxPool2d", "Numerics", "OptimizerPrecision", "Param", "PrecisionPolicy",
+    "PrecisionSchedule", "ReLU", "SGD", "Sequential", "SerializationError", "SoftmaxCrossEntropy",
+    "TensorPrecision", "TrainingDiverged", "evaluate", "fit", "lenet", "load", "load_dataset", "mlp",
+    "save", "serializable",
 ]

@@ -224,7 +224,7 @@ def write_file(path, kind, content):
         zf.writestr(HEADER, json.dumps(header, indent=1, allow_nan=True))
         for key, raw in arrays.items():
             with zf.open(key + ".npy", "w") as fh:
-                np.lib.format.write_array(fh, np.array(raw, order="C"), allow_pickle=False)   # keeps 0-d arrays 0-d
+                np.lib.format.write_array(fh, np.array(raw, order="C", copy=True), allow_pickle=False)
     atomic_write(path, buf.getvalue())
 
 

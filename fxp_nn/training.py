@@ -64,8 +64,8 @@ def split_validation(x, y, validation):
 
 def _write_metrics(run_dir, history):
     checkpoint.atomic_write(run_dir / METRICS_JSON, json.dumps(history, indent=1))
-    fields = ["epoch", "policy", "loss", "train_error", "test_loss", "test_error", "time_s", "max_saturation", "lr",
-              "val_loss", "val_error"]
+    fields = ["epoch", "policy", "loss", "train_error", "test_loss", "test_error", "time_s", "max_saturation",
+              "val_loss", "val_error", "lr"]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fields, extrasaction="ignore")
     writer.writeheader()

@@ -56,7 +56,7 @@ def test_validation_split_early_stopping_and_best_model(digits, tmp_path):
     x_val, y_val = digits.x_train[-60:], digits.y_train[-60:]
     assert fxp_nn.evaluate(best_model, x_val, y_val)[0] == pytest.approx(min(losses), abs=0.02)
     csv_header = (tmp_path / "metrics.csv").read_text().splitlines()[0]
-    assert csv_header.endswith("val_loss,val_error")
+    assert csv_header.endswith("val_loss,val_error,lr")
 
 
 def test_resumed_early_stopping_stops_where_the_straight_run_does(digits, tmp_path):
