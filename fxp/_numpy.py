@@ -82,6 +82,8 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     ``at`` and ``reduceat`` raise; everything else runs on float64 values with a warning."""
     name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
     out = kwargs.pop("out", None)
+    if not any(isinstance(x, FxpArray) for x in inputs):      # only out= is an FxpArray
+        return store(getattr(ufunc, method)(*inputs, **kwargs), out, name)
     if method == "__call__":
         if isinstance(out, tuple) and len(out) == 1 and isinstance(out[0], FxpArray) \
                 and ufunc in _OUT_FORMAT and len(inputs) == 2:
@@ -95,10 +97,10 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         if kwargs.pop("dtype", None) is not None:
             raise TypeError(f"{name}: dtype= is not supported with FxpArrays")
         axis = kwargs.pop("axis", 0)
-        result = _REDUCE[ufunc](_fxp_input(inputs[0], name), axis=axis, **kwargs)
+        result = _REDUCE[ufunc](inputs[0], axis=axis, **kwargs)
     elif method == "accumulate" and ufunc in _ACCUMULATE:
         _refuse(name, kwargs, ("axis",))
-        result = _ACCUMULATE[ufunc](_fxp_input(inputs[0], name), axis=kwargs.get("axis", 0))
+        result = _ACCUMULATE[ufunc](inputs[0], axis=kwargs.get("axis", 0))
     elif method == "outer" and ufunc in _CALL and not kwargs:
         a, b = inputs
         a_col = a.reshape(np.shape(a) + (1,) * np.ndim(b)) if isinstance(a, FxpArray) else \
@@ -114,12 +116,6 @@ def array_ufunc(ufunc, method, inputs, kwargs):
             if ufunc in (np.true_divide, np.reciprocal) else ""
         result = float_call(getattr(ufunc, method), name, inputs, kwargs, hint)
     return store(result, out, name)
-
-
-def _fxp_input(a, name):
-    if not isinstance(a, FxpArray):
-        raise TypeError(f"{name}: the reduced operand must be an FxpArray")
-    return a
 
 
 def store(result, out, name):

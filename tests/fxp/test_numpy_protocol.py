@@ -65,6 +65,9 @@ def test_out_takes_fxp_arrays_and_ndarrays(a):
         plain = np.empty(exact.shape)
         assert call(out=plain) is plain
         np.testing.assert_array_equal(plain, exact.to_float())
+    plain_in = fxp.zeros(3, "s8.2")                  # plain inputs, an FxpArray out
+    assert np.floor(np.array([1.25, -0.5, 2.0]), out=plain_in) is plain_in
+    assert plain_in.to_float().tolist() == [1.0, -1.0, 2.0]
     with pytest.raises(ValueError, match="does not fit out="):
         np.sum(a, axis=0, out=fxp.zeros(3, "s16.3"))
     with pytest.raises(TypeError, match="out="):
@@ -112,7 +115,7 @@ def test_conversions_to_numpy_and_python():
     b = a.copy()
     b.sort()
     assert b.tolist() == [[-1.25, 0.5, 3.0]]
-    assert a.any() and not a.all() and a.nonzero()[1].tolist() == [0, 1, 2]
+    assert a.any() and a.all() and not fxp.zeros(2, "s8.4").any() and a.nonzero()[1].tolist() == [0, 1, 2]
 
 
 def test_fallback_warning_points_at_the_caller():
