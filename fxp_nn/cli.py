@@ -137,7 +137,8 @@ def check_run_dir(args):
     out = Path(args.out)
     if args.resume:
         if not (out / CHECKPOINT).is_file():
-            raise UsageError(f"cannot resume: no {CHECKPOINT} in {out}")
+            old = " (its checkpoint.pkl is a pickle, which fxp_nn no longer loads)" if (out / "checkpoint.pkl").exists() else ""
+            raise UsageError(f"cannot resume: no {CHECKPOINT} in {out}{old}")
         saved = read_file(out / CHECKPOINT, kinds=("checkpoint",)).get("config", {})
         differ = [f"--{k.replace('_', '-')} {v!r} (checkpoint: {saved[k]!r})" for k, v in sorted(vars(args).items())
                   if k not in RESUMABLE and k in saved and saved[k] != v]

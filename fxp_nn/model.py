@@ -9,6 +9,7 @@ from .layers import Conv2d, Flatten, Layer, Linear, MaxPool2d, ParameterList, Re
 from .numerics import Numerics
 from .policy import PrecisionPolicy
 from .saturation import SaturationStats
+from .schedules import active_policies
 from .serialization import generator_from_state, generator_state, serializable
 
 
@@ -206,9 +207,7 @@ class Sequential:
 
     def policy_summary(self):
         """One line naming the policies in use: the model's, then each layer override (``"2.Linear: ..."``)."""
-        own = [f"{self.layer_name(i)}: {layer.policy}" for i, layer in enumerate(self.layers)
-               if layer.policy is not None]
-        return "; ".join([str(self.policy), *own])
+        return describe_policies(active_policies(self))
 
     def __repr__(self):
         lines = []
@@ -217,6 +216,12 @@ class Sequential:
             lines.append(f"\n  ({i}) {layer!r}{own}")
         others = " (layers without their own)" if any(layer.policy is not None for layer in self.layers) else ""
         return f"Sequential({''.join(lines)}\n)  policy: {self.policy}{others}"
+
+
+def describe_policies(policies):
+    """One line for ``{"model": name, "<layer>": name, ...}`` (:func:`~fxp_nn.schedules.active_policies`)."""
+    own = [f"{layer}: {name}" for layer, name in policies.items() if layer != "model"]
+    return "; ".join([policies["model"], *own])
 
 
 def _same_names(what, expected, given):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ._argparse import OneLineParser
 from ._optional import require
+from .model import describe_policies
 from .training import CONFIG_JSON, METRICS_JSON
 
 
@@ -36,7 +37,14 @@ def load_history(run):
 
 
 def run_label(run, history):
-    """Legend entry of a run: the policies it used (its config.json), else the first record's policy."""
+    """Legend entry of a run: the policies it used.
+
+    From the records when they carry them (``"A -> B"`` when a precision schedule changed them),
+    else from the run's config.json, else the first record's policy name.
+    """
+    used = list(dict.fromkeys(describe_policies(r["policies"]) for r in history if "policies" in r))
+    if used:
+        return used[0] if len(used) == 1 else f"{used[0]} -> {used[-1]}"
     path = Path(run)
     config = (path if path.is_dir() else path.parent) / CONFIG_JSON
     if config.is_file():

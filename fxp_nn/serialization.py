@@ -46,16 +46,23 @@ def register_codec(cls, name, to_config, from_config):
     For classes whose source one does not own (``fxp.Format``, ``fxp.Accumulator``); classes of
     one's own use the :func:`serializable` decorator.
 
+    A class defined again under the same module and name (a re-run notebook cell, a reloaded
+    module) replaces its earlier definition.
+
     Raises
     ------
     ValueError
         ``name`` is already taken by another class.
     """
-    if name in _REGISTRY and _REGISTRY[name][0] is not cls:
+    if name in _REGISTRY and not _same_class(_REGISTRY[name][0], cls):
         raise ValueError(f"serialisation name {name!r} is already registered for {_REGISTRY[name][0]!r}")
     _REGISTRY[name] = (cls, to_config, from_config)
     _NAMES[cls] = name
     return cls
+
+
+def _same_class(a, b):
+    return a is b or (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
 
 
 def serializable(cls=None, *, name=None):
@@ -247,7 +254,7 @@ def read_file(path, kinds=("model", "checkpoint")):
                     arrays[name[:-len(".npy")]] = np.lib.format.read_array(fh, allow_pickle=False)
     except SerializationError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, UnicodeDecodeError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise SerializationError(f"{path}: truncated or corrupt fxp_nn file ({exc})") from None
     if not isinstance(header, dict) or header.get("format") != FILE_FORMAT:
         raise SerializationError(f"{path}: not an fxp_nn file")
@@ -260,12 +267,15 @@ def read_file(path, kinds=("model", "checkpoint")):
         return decode(header, arrays)
     except KeyError as exc:
         raise SerializationError(f"{path}: missing or unknown entry: {exc.args[0]}") from None
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise SerializationError(f"{path}: corrupt entry: {exc}") from None
 
 
 def require(content, key, path):
     """``content[key]``, or a :class:`SerializationError` naming ``path`` and the missing key."""
+    if not isinstance(content, dict):
+        raise SerializationError(f"{path}: corrupt file: expected a mapping holding {key!r}, got "
+                                 f"{type(content).__name__}")
     if key not in content:
         raise SerializationError(f"{path}: missing entry {key!r}")
     return content[key]

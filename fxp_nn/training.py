@@ -74,10 +74,7 @@ def _write_metrics(run_dir, history):
 
 
 def _write_config(run_dir, model, config):
-    record = {**(config or {}), "policies": model.policy_summary(),
-              "policy": str(model.policy),
-              "layer_policies": {model.layer_name(i): str(layer.policy)
-                                 for i, layer in enumerate(model.layers) if layer.policy is not None}}
+    record = {**(config or {}), "policies": model.policy_summary(), "active_policies": active_policies(model)}
     checkpoint.atomic_write(run_dir / CONFIG_JSON, json.dumps(record, indent=1, default=str))
 
 

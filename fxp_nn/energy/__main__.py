@@ -27,6 +27,9 @@ from .workload import NAMED, as_workload, named
 COMPARE_COLUMNS = ["precision", "energy_uj", "energy_ratio", "time_ms", "pj_per_mac", "tops_per_w", "dram_mb",
                    *(f"{c}_uj" for c in COMPONENTS)]
 OUTPUTS = ("table", "csv", "json")
+#: The GEMM phase that writes each role (its rounding is that GEMM's).
+GEMM_OF_ROLE = {"activations": "forward", "errors": "input_grad", "weight_grads": "weight_grad"}
+GEMM_WRITES = tuple(GEMM_OF_ROLE.values())
 
 
 def _parser():
@@ -50,9 +53,12 @@ def _parser():
     prec.add_argument("--update-rounding", choices=ROUNDINGS, help="rounding of the weight update "
                       "(default: --rounding)")
     prec.add_argument("--site", choices=ROUNDING_SITES, default="writeback", help="where GEMMs round")
-    prec.add_argument("--role", action="append", default=[], metavar="ROLE=FORMAT",
+    prec.add_argument("--role", action="append", default=[], metavar="ROLE=FORMAT[:ROUNDING]",
                       help=f"format of one role ({', '.join(ROLES)}): an fxp format (s8.6, Q1.14) or "
-                      "float32/bfloat16/float16; repeatable")
+                      "float32/bfloat16/float16, and optionally the rounding of the GEMM that writes it; "
+                      "repeatable")
+    prec.add_argument("--gemm-acc", action="append", default=[], metavar="PHASE=BITS",
+                      help=f"accumulator width of one GEMM phase ({', '.join(GEMM_WRITES)}); repeatable")
 
     hw = p.add_argument_group("hardware")
     hw.add_argument("--rows", type=positive_int, default=32, help="array rows")
@@ -83,7 +89,8 @@ class _UsageError(ValueError):
 def precision_from_args(args):
     """The Precision chosen by ``--precision`` / ``--word-bits`` / ``--role`` ..., or None (the model's own)."""
     custom = any(v is not None for v in (args.word_bits, args.frac_bits, args.acc_bits, args.rounding,
-                                          args.update_rounding)) or args.role or args.site != "writeback"
+                                          args.update_rounding)) or args.role or args.gemm_acc \
+        or args.site != "writeback"
     if args.precision and custom:
         raise _UsageError("give either --precision or formats (--word-bits, --frac-bits, --acc-bits, "
                           "--rounding, --role, --site), not both")
@@ -93,17 +100,34 @@ def precision_from_args(args):
     if args.frac_bits is not None and args.word_bits is None:
         raise _UsageError("--frac-bits needs --word-bits")
     base = Precision.fixed(bits, args.frac_bits, args.rounding or "stochastic", args.acc_bits, args.site)
-    roles = {}
+    roles, rounding, labels = {}, {}, []
     for item in args.role:
         role, sep, spec = item.partition("=")
         if not sep or role not in ROLES:
-            raise _UsageError(f"--role takes ROLE=FORMAT with ROLE one of {', '.join(ROLES)}, got {item!r}")
+            raise _UsageError(f"--role takes ROLE=FORMAT[:ROUNDING] with ROLE one of {', '.join(ROLES)}, "
+                              f"got {item!r}")
+        spec, _, mode = spec.partition(":")
         roles[role] = NumberFormat.of(spec)
+        labels.append(f"{role}={roles[role]}" + (f" {mode}" if mode else ""))
+        if mode:
+            if mode not in ROUNDINGS:
+                raise _UsageError(f"--role {item}: unknown rounding {mode!r}; choose one of {', '.join(ROUNDINGS)}")
+            if role == "weights":
+                raise _UsageError("--role weights: the weights are written by the update; use --update-rounding")
+            rounding[GEMM_OF_ROLE[role]] = mode
+    gemm_acc = {}
+    for item in args.gemm_acc:
+        phase, sep, width = item.partition("=")
+        if not sep or phase not in GEMM_WRITES or not width.isdigit() or int(width) < 2:
+            raise _UsageError(f"--gemm-acc takes PHASE=BITS with PHASE one of {', '.join(GEMM_WRITES)} and "
+                              f"BITS >= 2, got {item!r}")
+        gemm_acc[phase] = int(width)
+        labels.append(f"{phase} acc{width}")
     fmt = fixed(bits, args.frac_bits)
     name = ", ".join([f"fixed{bits}.{fmt.frac_bits} {base.rounding}"]
-                     + ([f"acc{args.acc_bits}"] if args.acc_bits else [])
-                     + [f"{r}={f}" for r, f in roles.items()])
-    return replace(base, **roles, update_rounding=args.update_rounding or base.rounding, name=name)
+                     + ([f"acc{args.acc_bits}"] if args.acc_bits else []) + labels)
+    return replace(base, **roles, update_rounding=args.update_rounding or base.rounding, name=name,
+                   gemm_rounding=tuple(rounding.items()), gemm_acc=tuple(gemm_acc.items()))
 
 
 def _workload(args):

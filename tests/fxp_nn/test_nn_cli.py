@@ -11,17 +11,9 @@ FAST = ["--hidden", "8", "--train-subset", "100", "--epochs", "1", "--batch-size
         "--threads", "1"]
 
 
-def _error(capsys, argv):
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = exc.code
-    err = capsys.readouterr().err
-    assert status == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("fxp-train: error: "), err
-    assert "Traceback" not in err
-    return lines[0]
+@pytest.fixture
+def error(cli_error):
+    return lambda argv: cli_error(main, argv, "fxp-train")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -44,9 +36,9 @@ def _error(capsys, argv):
     (["--dataset", "mnist", "--data-dir", "{tmp}/none"], "dataset 'mnist' not found"),
     (["--out", "{tmp}/nothing", "--resume"], "cannot resume: no checkpoint.npz in"),
 ])
-def test_user_errors_are_one_line(capsys, tmp_path, argv, message):
+def test_user_errors_are_one_line(error, capsys, tmp_path, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
-    assert message in _error(capsys, FAST + argv)
+    assert message in error(FAST + argv)
 
 
 def test_wide_fraction_bits_need_the_flag(capsys, tmp_path):
@@ -54,20 +46,24 @@ def test_wide_fraction_bits_need_the_flag(capsys, tmp_path):
     assert "test error" in capsys.readouterr().out
 
 
-def test_run_directory_overwrite_resume_and_config(capsys, tmp_path):
+def test_run_directory_overwrite_resume_and_config(error, capsys, tmp_path):
     out = str(tmp_path / "run")
     assert main(FAST + ["--out", out]) == 0
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["policies"] == "fixed WL=16 FL=14 SR" and config["lr"] == 0.01
-    assert "already holds a run: --resume continues it, --force overwrites it" in _error(capsys, FAST + ["--out", out])
-    line = _error(capsys, FAST + ["--out", out, "--resume", "--epochs", "2", "--lr", "0.1", "--frac-bits", "12"])
+    assert "already holds a run: --resume continues it, --force overwrites it" in error(FAST + ["--out", out])
+    line = error(FAST + ["--out", out, "--resume", "--epochs", "2", "--lr", "0.1", "--frac-bits", "12"])
     assert "differ from the checkpoint's: --frac-bits 12 (checkpoint: 14), --lr 0.1 (checkpoint: 0.01)" in line
     assert main(FAST + ["--out", out, "--resume", "--epochs", "2", "--lr", "0.1", "--force"]) == 0
     assert len(json.loads((tmp_path / "run" / "metrics.json").read_text())) == 2
     assert main(FAST + ["--out", out, "--force"]) == 0        # starts over
     assert len(json.loads((tmp_path / "run" / "metrics.json").read_text())) == 1
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "checkpoint.pkl").write_bytes(b"\x80\x04")
+    assert "checkpoint.pkl is a pickle, which fxp_nn no longer loads" in error(
+        FAST + ["--out", str(tmp_path / "old"), "--resume"])
     (tmp_path / "run" / "checkpoint.npz").write_bytes(b"PK\x03\x04 truncated")
-    assert "checkpoint.npz: truncated or corrupt" in _error(capsys, FAST + ["--out", out, "--resume"])
+    assert "checkpoint.npz: truncated or corrupt" in error(FAST + ["--out", out, "--resume"])
 
 
 def test_early_stopping_and_best_checkpoint_from_the_cli(capsys, tmp_path):

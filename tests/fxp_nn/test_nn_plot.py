@@ -15,8 +15,13 @@ def test_runs_are_labelled_by_the_policies_they_used(tmp_path, capsys):
     history = json.loads((out / "metrics.json").read_text())
     assert run_label(out, history) == ("fixed WL=16 FL=14 SR; 3.Linear: fixed WL=16 FL=14 SR, logits s16.10")
     assert run_label(out / "metrics.json", history) == run_label(out, history)
+    for record in history:
+        del record["policies"]
+    assert run_label(out, history) == run_label(out / "metrics.json", history)   # from config.json
     (out / "config.json").unlink()
     assert run_label(out, history) == "fixed WL=16 FL=14 SR"      # older runs: the records' policy
+    scheduled = [{"policies": {"model": "fixed WL=16 FL=14 SR"}}, {"policies": {"model": "fixed WL=16 FL=10 SR"}}]
+    assert run_label(out, scheduled) == "fixed WL=16 FL=14 SR -> fixed WL=16 FL=10 SR"
     assert plot_main([str(out), "-o", str(tmp_path / "fig.png")]) == 0 and (tmp_path / "fig.png").exists()
 
 

@@ -82,8 +82,19 @@ def test_files_hold_no_pickle_and_load_with_allow_pickle_false(tmp_path):
         assert b"pickle" not in zf.read(HEADER) and json.loads(zf.read(HEADER))["kind"] == "checkpoint"
     with np.load(tmp_path / "c.npz", allow_pickle=False) as npz:
         assert all(npz[k[:-4]].dtype.kind in "iuf" for k in names[1:])
-    # a checkpoint also loads as a model
+    # a checkpoint also loads as a model, and restores the optimizer's state exactly (0-d arrays too)
     assert fxp_nn.load(tmp_path / "c.npz").policy == model.policy
+    fresh = SGD(model, 0.1, momentum=0.9)
+    checkpoint.load(tmp_path / "c.npz", model, fresh, np.random.default_rng(1))
+    saved, restored = opt.state_dict(), fresh.state_dict()
+    assert list(saved) == list(restored) and restored["step_count"].shape == ()
+    for key in saved:
+        np.testing.assert_array_equal(np.asarray(saved[key]), np.asarray(restored[key]))
+
+
+def _model_opt_rng():
+    model = mlp([64, 16, 10])
+    return model, SGD(model, 0.1), np.random.default_rng(0)
 
 
 def _crafted(path, header, arrays=None):
@@ -106,6 +117,15 @@ def test_a_crafted_file_cannot_run_code(tmp_path):
                        {"a0.npy": buf.getvalue()})
     with pytest.raises(SerializationError, match=r"objects\.npz.*corrupt"):
         fxp_nn.load(objects)
+    with pytest.raises(SerializationError, match=r"nested\.npz: corrupt file: expected a mapping holding 'parameters'"):
+        checkpoint.load(_crafted(tmp_path / "nested.npz", {**base, "kind": "checkpoint", "state": []}),
+                        *_model_opt_rng())
+    deep = tmp_path / "deep.npz"
+    with zipfile.ZipFile(deep, "w") as zf:
+        zf.writestr(HEADER, '{"format": "fxp_nn", "version": 1, "kind": "model", "architecture": '
+                    + "[" * 100000 + "]" * 100000 + "}")
+    with pytest.raises(SerializationError, match=r"deep\.npz: truncated or corrupt"):
+        fxp_nn.load(deep)
     (tmp_path / "old.pkl").write_bytes(pickle.dumps({"params": []}))
     with pytest.raises(SerializationError, match=r"old\.pkl: truncated or corrupt"):
         fxp_nn.load(tmp_path / "old.pkl")
@@ -171,6 +191,8 @@ def test_custom_layers_need_a_config_to_be_saved(tmp_path):
     assert fxp_nn.load(tmp_path / "m.npz").layers[1].factor == 0.5
     with pytest.raises(TypeError, match="needs a to_config"):
         fxp_nn.serializable(type("Bare", (), {}))
+    with pytest.raises(ValueError, match="'tests.Scale' is already registered"):
+        fxp_nn.serializable(type("Other", (_Scale,), {"to_config": Scale.to_config}), name="tests.Scale")
     with pytest.raises(TypeError, match=r"state\.parameters.*cannot save a builtins\.object"):
         encode({"parameters": {"w": object()}})
 
