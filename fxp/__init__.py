@@ -39,8 +39,8 @@ from ._functions import (
     zeros,
 )
 from ._modes import FxpOverflowError, Overflow, Rounding
+from ._version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Accumulator",

@@ -1,4 +1,6 @@
 """fxp_nn: train neural networks with every tensor in fixed point, built on ``fxp``."""
+from fxp import __version__
+
 from .data import Dataset, DataError, DatasetNotFoundError, load_dataset
 from .layers import Conv2d, Flatten, Linear, MaxPool2d, Param, ReLU
 from .losses import SoftmaxCrossEntropy

@@ -19,6 +19,11 @@ ORACLE = {"fxp._reference", "fxp._reference_gemm"}
 LAZY_EDGES = {("fxp._array", "fxp._numpy")}
 
 
+def _private(name):
+    """``_name`` is private; a dunder such as ``__version__`` is public by Python's convention."""
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
 def _private_fxp_uses(tree):
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -27,14 +32,14 @@ def _private_fxp_uses(tree):
                 yield node.lineno, f"from {node.module} import ..."
             if node.module == "fxp":
                 for alias in node.names:
-                    if alias.name.startswith("_"):
+                    if _private(alias.name):
                         yield node.lineno, f"from fxp import {alias.name}"
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 parts = alias.name.split(".")
                 if parts[0] == "fxp" and any(p.startswith("_") for p in parts[1:]):
                     yield node.lineno, f"import {alias.name}"
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+        elif isinstance(node, ast.Attribute) and _private(node.attr):
             base = node.value
             if isinstance(base, ast.Name) and base.id == "fxp":
                 yield node.lineno, f"fxp.{node.attr}"
@@ -54,6 +59,7 @@ def test_fxp_nn_uses_only_public_fxp_names():
 def test_checker_catches_private_imports():
     code = "import fxp._kernels\nfrom fxp._format import as_format\nfrom fxp import _modes\nfxp._reference.add\n"
     assert len(list(_private_fxp_uses(ast.parse(code)))) == 4
+    assert not list(_private_fxp_uses(ast.parse("from fxp import __version__\nfxp.__version__\n")))
 
 
 def test_import_needs_only_numpy():
