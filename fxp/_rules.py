@@ -197,7 +197,7 @@ def worst_case_acc_bits(fmt_a, fmt_b, k):
 
     Examples
     --------
-    >>> worst_case_acc_bits("s16.12", "s16.12", 1024)   # 2**30 * 1024 = 2**40 needs 42 bits
+    >>> fxp.analysis.worst_case_acc_bits("s16.12", "s16.12", 1024)   # 2**30 * 1024 = 2**40 needs 42 bits
     42
     """
     fa, fb = as_format(fmt_a), as_format(fmt_b)

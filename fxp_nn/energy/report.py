@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+#: the energy components of a :class:`Report`, in the order its tables and figures show them
+#: (each record has an ``e_<component>_pj`` field)
 COMPONENTS = ("multiply", "accumulate", "rounding", "rng", "registers", "sram", "dram")
 _SUMMED = ("macs", "compute_cycles", "dram_cycles", "cycles", "memory_bound_cycles", "time_s",
            "rounding_events", "random_bits", "sram_reads_ifmap", "sram_reads_filter",

@@ -164,6 +164,9 @@ def _fp_group(kind, op):
     return "bfloat16" if kind == "bfloat16" else op
 
 
+#: the default :class:`EnergyTable`: Horowitz (ISSCC 2014) 45 nm integer and floating-point
+#: add/multiply and SRAM energies, with bfloat16 and register energies from the sources
+#: named in ``sources``
 HOROWITZ_45NM = EnergyTable(
     name="Horowitz ISSCC 2014, 45 nm",
     int_add=((8, 0.03), (16, 0.05), (32, 0.1)),
