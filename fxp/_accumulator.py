@@ -43,10 +43,10 @@ class Accumulator:
     """
 
     bits: int | None = None
-    overflow: Overflow = Overflow.SATURATE
+    overflow: Overflow | str = Overflow.SATURATE   # a name is kept as its Overflow
     chunk: int | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         lo, hi = ACC_BITS_RANGE
         bits = self.bits
         if bits is not None:

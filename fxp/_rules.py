@@ -18,8 +18,12 @@ from __future__ import annotations
 import math
 import numbers
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from ._format import FRAC_BITS_RANGE, MAX_WORD_BITS, Format, as_format
+
+if TYPE_CHECKING:
+    from ._typing import FormatLike
 
 #: accumulator widths the bounded-accumulator GEMM emulates (signed two's complement)
 ACC_BITS_RANGE = (2, 64)
@@ -179,7 +183,7 @@ def positive_int(value, name, allow_zero=False):
     return int(value)
 
 
-def worst_case_acc_bits(fmt_a, fmt_b, k):
+def worst_case_acc_bits(fmt_a: FormatLike, fmt_b: FormatLike, k: int) -> int:
     """Smallest signed accumulator width that holds every sum of ``k`` products exactly.
 
     Parameters

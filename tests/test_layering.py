@@ -81,6 +81,9 @@ def test_a_missing_optional_dependency_names_its_extra(monkeypatch):
         require("tqdm", "nn")
 
 
+TYPE_ONLY = "type checking only"
+
+
 def _module_name(path):
     parts = path.relative_to(FXP.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -88,14 +91,17 @@ def _module_name(path):
 
 def _fxp_imports(tree, module, is_package=False):
     """``(target, lineno, in_function, absolute)`` for every import of ``fxp`` or one of its
-    modules in ``tree`` (the code of ``module``); ``from . import x`` names module ``x``."""
+    modules in ``tree`` (the code of ``module``); ``from . import x`` names module ``x``.
+    ``in_function`` is TYPE_ONLY under ``if TYPE_CHECKING:`` (read by type checkers, never run)."""
     package = module.split(".") if is_package else module.split(".")[:-1]
-    in_function = set()
+    in_function, type_only = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             in_function.update(id(n) for n in ast.walk(node) if n is not node)
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            type_only.update(id(n) for n in ast.walk(node) if n is not node)
     for node in ast.walk(tree):
-        lazy = id(node) in in_function
+        lazy = TYPE_ONLY if id(node) in type_only else id(node) in in_function
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "fxp":
@@ -140,7 +146,7 @@ def test_fxp_module_import_graph_has_no_cycle():
 
 
 def test_function_level_imports_only_at_the_documented_edges():
-    lazy = {(name, t) for name, imports in _IMPORTS.items() for t, _, is_lazy, _ in imports if is_lazy}
+    lazy = {(name, t) for name, imports in _IMPORTS.items() for t, _, is_lazy, _ in imports if is_lazy is True}
     assert lazy == LAZY_EDGES
 
 
