@@ -6,6 +6,8 @@ import contextlib
 import os
 import zipfile
 import zlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, BinaryIO, ContextManager
 
 import numpy as np
 
@@ -13,28 +15,33 @@ from . import _rules
 from ._array import FxpArray, asarray, coerce_operands, from_raw
 from ._format import Format, as_format
 
+if TYPE_CHECKING:
+    from ._typing import ArrayOrFxp, Axis, FormatLike, OverflowLike, RngLike, RoundingLike, Shape
+
 
 # --- creation ----------------------------------------------------------------------------
 
-def zeros(shape, fmt):
+def zeros(shape: Shape, fmt: FormatLike) -> FxpArray:
     """An array of zeros of ``fmt``."""
     fmt = as_format(fmt)
     return FxpArray(np.zeros(shape, dtype=fmt.dtype), fmt)
 
 
-def full(shape, fmt, value, rounding=None, overflow=None):
+def full(shape: Shape, fmt: FormatLike, value: float, rounding: RoundingLike = None,
+         overflow: OverflowLike = None) -> FxpArray:
     """An array filled with ``value`` quantized into ``fmt``."""
     fmt = as_format(fmt)
     one = asarray(np.asarray(value, dtype=np.float64).reshape(()), fmt, rounding, overflow)
     return FxpArray(np.full(shape, one.raw, dtype=fmt.dtype), fmt)
 
 
-def ones(shape, fmt, rounding=None, overflow=None):
+def ones(shape: Shape, fmt: FormatLike, rounding: RoundingLike = None, overflow: OverflowLike = None) -> FxpArray:
     """An array of ones of ``fmt`` (saturated to ``fmt.max`` when 1 is out of range)."""
     return full(shape, fmt, 1.0, rounding, overflow)
 
 
-def arange(start, stop=None, step=1, fmt=None, rounding=None, overflow=None):
+def arange(start: float, stop: float | None = None, step: float = 1, fmt: FormatLike | None = None,
+           rounding: RoundingLike = None, overflow: OverflowLike = None) -> FxpArray:
     """``numpy.arange(start, stop, step)`` quantized into ``fmt``."""
     if fmt is None:
         raise TypeError("fxp.arange needs fmt=")
@@ -44,13 +51,13 @@ def arange(start, stop=None, step=1, fmt=None, rounding=None, overflow=None):
 
 # --- elementwise --------------------------------------------------------------------------
 
-def maximum(a, b):
+def maximum(a: ArrayOrFxp, b: ArrayOrFxp) -> FxpArray:
     """Elementwise maximum in the common format of ``a`` and ``b`` (exact unless that format is
     trimmed to 32 bits, see ``docs/core.md``)."""
     return _pick(a, b, np.maximum)
 
 
-def minimum(a, b):
+def minimum(a: ArrayOrFxp, b: ArrayOrFxp) -> FxpArray:
     """Elementwise minimum in the common format of ``a`` and ``b`` (exact unless that format is
     trimmed to 32 bits, see ``docs/core.md``)."""
     return _pick(a, b, np.minimum)
@@ -65,7 +72,8 @@ def _pick(a, b, pick):
 
 # --- reductions ---------------------------------------------------------------------------
 
-def sum(a, axis=None, out_format=None, rounding=None, overflow=None, keepdims=False, rng=None):
+def sum(a: FxpArray, axis: Axis = None, out_format: FormatLike | None = None, rounding: RoundingLike = None,
+        overflow: OverflowLike = None, keepdims: bool = False, rng: RngLike = None) -> FxpArray:
     """Exact sum along ``axis``, rounded once into ``out_format``.
 
     The default format grows by ``ceil(log2(n))`` integer bits for ``n`` summed elements
@@ -76,7 +84,8 @@ def sum(a, axis=None, out_format=None, rounding=None, overflow=None, keepdims=Fa
                  keepdims=keepdims, rng=rng)
 
 
-def mean(a, axis=None, rounding=None, rng=None, keepdims=False):
+def mean(a: FxpArray, axis: Axis = None, rounding: RoundingLike = None, rng: RngLike = None,
+         keepdims: bool = False) -> FxpArray:
     """Mean along ``axis`` in ``a``'s format: the exact sum divided by ``n``, rounded once.
 
     Stochastic rounding takes ``floor(mean + r * 2**-64)`` with the element's random word
@@ -85,22 +94,22 @@ def mean(a, axis=None, rounding=None, rng=None, keepdims=False):
     return a.mean(axis, rounding=rounding, rng=rng, keepdims=keepdims)
 
 
-def max(a, axis=None, keepdims=False):
+def max(a: FxpArray, axis: Axis = None, keepdims: bool = False) -> FxpArray:
     """Largest element along ``axis`` (same format)."""
     return a.max(axis=axis, keepdims=keepdims)
 
 
-def min(a, axis=None, keepdims=False):
+def min(a: FxpArray, axis: Axis = None, keepdims: bool = False) -> FxpArray:
     """Smallest element along ``axis`` (same format)."""
     return a.min(axis=axis, keepdims=keepdims)
 
 
-def argmax(a, axis=None):
+def argmax(a: FxpArray, axis: int | None = None) -> np.intp | np.ndarray:
     """Index of the largest element along ``axis``."""
     return a.argmax(axis=axis)
 
 
-def argmin(a, axis=None):
+def argmin(a: FxpArray, axis: int | None = None) -> np.intp | np.ndarray:
     """Index of the smallest element along ``axis``."""
     return a.argmin(axis=axis)
 
@@ -115,13 +124,13 @@ def _common(arrays):
     return [asarray(a, fmt).raw for a in arrays], fmt
 
 
-def concatenate(arrays, axis=0):
+def concatenate(arrays: Sequence[FxpArray], axis: int | None = 0) -> FxpArray:
     """Join FxpArrays along an existing axis (converted exactly to their common format)."""
     raws, fmt = _common(list(arrays))
     return FxpArray(np.concatenate(raws, axis=axis), fmt)
 
 
-def stack(arrays, axis=0):
+def stack(arrays: Sequence[FxpArray], axis: int = 0) -> FxpArray:
     """Join FxpArrays along a new axis (converted exactly to their common format)."""
     raws, fmt = _common(list(arrays))
     return FxpArray(np.stack(raws, axis=axis), fmt)
@@ -132,7 +141,7 @@ def stack(arrays, axis=0):
 _NPZ_KEYS = ("raw", "word_bits", "frac_bits", "signed")
 
 
-def save(file, a):
+def save(file: str | os.PathLike[str] | BinaryIO, a: FxpArray) -> None:
     """Save an FxpArray to a ``.npz`` file (raw integers and the format)."""
     if not isinstance(a, FxpArray):
         raise TypeError(f"fxp.save stores FxpArrays, got {type(a).__name__}")
@@ -140,7 +149,7 @@ def save(file, a):
              signed=a.fmt.signed)
 
 
-def load(file):
+def load(file: str | os.PathLike[str] | BinaryIO) -> FxpArray:
     """Load an FxpArray saved by :func:`save`.
 
     Parameters
@@ -156,11 +165,13 @@ def load(file):
         entry missing, of the wrong dtype or shape, or holding pickled data (never unpickled).
         The message names the file and the problem.
     """
+    name: object = file
+    opened: ContextManager[BinaryIO]
     if isinstance(file, (str, os.PathLike)):
         name = os.fspath(file)
         opened = open(name, "rb")
     else:
-        name, opened = file, contextlib.nullcontext(file)
+        opened = contextlib.nullcontext(file)
     with opened as fh:
         try:
             return _read_fxp(fh)

@@ -118,7 +118,8 @@ def _fxp_imports(tree, module, is_package=False):
 
 
 _FXP_FILES = {_module_name(p): p for p in sorted(FXP.rglob("*.py"))}
-_FXP_MODULES = set(_FXP_FILES) | {f"fxp._kernels.{p.stem}" for p in FXP.glob("_kernels/*.pyx")}
+# the compiled modules: their .pyx in a source tree, their .pyi stubs in a source tree or a wheel
+_FXP_MODULES = set(_FXP_FILES) | {f"fxp._kernels.{p.stem}" for p in FXP.glob("_kernels/*.py[xi]")}
 _IMPORTS = {name: list(_fxp_imports(ast.parse(path.read_text(), str(path)), name,
                                     path.name == "__init__.py"))
             for name, path in _FXP_FILES.items()}
