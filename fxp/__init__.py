@@ -5,18 +5,7 @@ The public API is what this module exports (plus ``fxp.random``); everything und
 """
 from . import analysis, random
 from ._accumulator import Accumulator
-from ._array import (
-    FxpArray,
-    absolute,
-    add,
-    asarray,
-    from_raw,
-    ldexp,
-    matmul,
-    multiply,
-    negative,
-    subtract,
-)
+from ._array import FxpArray, asarray, from_raw
 from ._context import OverflowCount, Settings, config, count_overflows, get_config
 from ._conv import conv2d, conv2d_input_grad, conv2d_weight_grad
 from ._format import Format
@@ -39,6 +28,7 @@ from ._functions import (
     zeros,
 )
 from ._modes import FxpOverflowError, Overflow, Rounding
+from ._operators import absolute, add, ldexp, matmul, multiply, negative, subtract
 from ._version import __version__
 
 

@@ -1,11 +1,12 @@
 """FxpArray: a raw integer ndarray plus a Format, with numpy-like behaviour.
 
-This module holds the class, its construction (:func:`asarray`, :func:`from_raw`) and the
-functions its operators are (``+ - * @``, ``-a``, ``abs(a)``, ``<<``, ``>>``: :func:`add`,
-:func:`subtract`, :func:`multiply`, :func:`matmul`, :func:`negative`, :func:`absolute`,
-:func:`ldexp`), all over the raw-level modules.  Its one lazy import is the numpy protocol
-(``__array_ufunc__`` / ``__array_function__`` import :mod:`fxp._numpy`, which maps numpy's
-functions onto the function modules, and so imports this one).
+This module holds the class, its construction (:func:`asarray`, :func:`from_raw`), the
+coercion of plain operands and the arithmetic its operators compute (``+ - * @``, ``-a``,
+``abs(a)``, ``<<``, ``>>``), all over the raw-level modules; the public function forms of
+that arithmetic, with their documentation, are in :mod:`fxp._operators`.  Its one lazy
+import is the numpy protocol (``__array_ufunc__`` / ``__array_function__`` import
+:mod:`fxp._numpy`, which maps numpy's functions onto the function modules, and so imports
+this one).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numbers
 import numpy as np
 
 from . import _gemm, _raw, _reduce, _rules
-from ._accumulator import as_accumulator
+from ._accumulator import Accumulator
 from ._format import FRAC_BITS_RANGE, Format, as_format
 
 
@@ -34,7 +35,7 @@ class FxpArray:
     -----
     Indexing follows numpy: basic slices are views of ``raw``, advanced indexing copies.
     Operators ``+ - *`` are exact and return the exact bit-growth format (``docs/core.md``);
-    the function forms (``fxp.add`` ...) take ``out_format=``, ``rounding=``, ``overflow=``.
+    the function forms (``fxp.add`` ..., :mod:`fxp._operators`) take ``out_format=``, ``rounding=``, ``overflow=``.
     ``np.asarray(a)`` gives float64 values.
     """
 
@@ -197,25 +198,25 @@ class FxpArray:
         return self
 
     def __matmul__(self, other):
-        return matmul(self, other)
+        return product(self, other)
 
     def __rmatmul__(self, other):
-        return matmul(other, self)
+        return product(other, self)
 
     def __neg__(self):
-        return negative(self)
+        return negate(self)
 
     def __pos__(self):
         return self.copy()
 
     def __abs__(self):
-        return absolute(self)
+        return magnitude(self)
 
     def __lshift__(self, k):
-        return ldexp(self, _shift_count(k))
+        return shift(self, _shift_count(k))
 
     def __rshift__(self, k):
-        return ldexp(self, -_shift_count(k))
+        return shift(self, -_shift_count(k))
 
     # --- comparisons (exact: values of <= 32-bit raws are exact float64) ----------------------
     def _compare(self, other, op):
@@ -322,7 +323,7 @@ def _operator_result(op, a, b, out_format=None):
         a, b = coerce_operands(a, b)
     except TypeError:
         return NotImplemented
-    return _exact_then_round(op, a, b, out_format)
+    return arithmetic(op, a, b, out_format)
 
 
 def coerce_operands(a, b):
@@ -438,7 +439,7 @@ def from_raw(raw, fmt):
     return FxpArray(np.asarray(arr, dtype=fmt.dtype), fmt)
 
 
-# --- the functions the operators are ----------------------------------------------------
+# --- the arithmetic the operators compute (public forms: fxp._operators) ------------------
 
 def _subtract_format(fa, fb):
     return _rules.add_format(fa, fb, subtract=True)
@@ -448,7 +449,7 @@ _FORMAT_RULES = {"add": _rules.add_format, "subtract": _subtract_format,
                  "multiply": _rules.multiply_format}
 
 
-def _exact_then_round(op, a, b, out_format=None, rounding=None, overflow=None, rng=None):
+def arithmetic(op, a, b, out_format=None, rounding=None, overflow=None, rng=None):
     """FxpArrays ``a op b`` (add, subtract, multiply) exact, rounded once into ``out_format``
     (default: the exact bit-growth format of ``op``)."""
     fmt = _FORMAT_RULES[op](a.fmt, b.fmt) if out_format is None else as_format(out_format)
@@ -456,58 +457,16 @@ def _exact_then_round(op, a, b, out_format=None, rounding=None, overflow=None, r
     return FxpArray(raw, fmt)
 
 
-def add(a, b, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``a + b``, rounded once into ``out_format``.
-
-    Parameters
-    ----------
-    a, b : FxpArray or numbers / arrays (broadcast as in numpy)
-        Plain integers take their exact format; plain floats a best-precision format with
-        the other operand's word length.
-    out_format : Format or str, optional
-        Default: the exact bit-growth format (one more integer bit, the finer fraction),
-        trimmed to 32 bits (see ``docs/core.md``).
-    rounding, overflow, rng
-        As in :func:`asarray`.
-    """
-    a, b = coerce_operands(a, b)
-    return _exact_then_round("add", a, b, out_format, rounding, overflow, rng)
-
-
-def subtract(a, b, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``a - b``, rounded once into ``out_format`` (as :func:`add`)."""
-    a, b = coerce_operands(a, b)
-    return _exact_then_round("subtract", a, b, out_format, rounding, overflow, rng)
-
-
-def multiply(a, b, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``a * b``, rounded once into ``out_format``.
-
-    The default format adds word and fraction bits (exact), trimmed to 32 bits.
-    Other parameters as in :func:`add`.
-    """
-    a, b = coerce_operands(a, b)
-    return _exact_then_round("multiply", a, b, out_format, rounding, overflow, rng)
-
-
-def negative(a, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``-a``, rounded into ``out_format``.
-
-    The default format is signed and holds [-max, -min]: one bit wider than a signed ``a``
-    (for ``-min``) or an unsigned one (``u8.0 -> s9.0``).
-    """
+def negate(a, out_format=None, rounding=None, overflow=None, rng=None):
+    """Exact ``-a`` rounded into ``out_format`` (default :func:`fxp._rules.negative_format`)."""
     fmt = _rules.negative_format(a.fmt) if out_format is None else as_format(out_format)
     zero = np.zeros(1, dtype=np.int8)
     return FxpArray(_raw.arithmetic("subtract", zero, a.fmt.frac_bits, a.raw, a.fmt.frac_bits, fmt,
                                     rounding, overflow, rng), fmt)
 
 
-def absolute(a, out_format=None, rounding=None, overflow=None, rng=None):
-    """Exact ``|a|``, rounded into ``out_format``.
-
-    The default format is unsigned with ``a``'s word and fraction bits (``s8.0 -> u8.0``:
-    ``|-128|`` fits 8 unsigned bits).
-    """
+def magnitude(a, out_format=None, rounding=None, overflow=None, rng=None):
+    """Exact ``|a|`` rounded into ``out_format`` (default :func:`fxp._rules.absolute_format`)."""
     if not a.fmt.signed:
         return a.copy() if out_format is None else a.astype(out_format, rounding, overflow, rng)
     fmt = _rules.absolute_format(a.fmt) if out_format is None else as_format(out_format)
@@ -515,13 +474,8 @@ def absolute(a, out_format=None, rounding=None, overflow=None, rng=None):
                                     rounding, overflow, rng), fmt)
 
 
-def ldexp(a, k, out_format=None, rounding=None, overflow=None, rng=None):
-    """``a * 2**k`` (a shift by a power of two).
-
-    Without ``out_format`` this is free and exact: the raw integers are kept and the
-    fraction bits become ``frac_bits - k`` (an error if that leaves [-64, 64]).
-    ``a << k`` and ``a >> k`` call this.
-    """
+def shift(a, k, out_format=None, rounding=None, overflow=None, rng=None):
+    """``a * 2**k``: the raws kept at ``frac_bits - k`` (exact), then ``out_format`` if given."""
     frac = a.fmt.frac_bits - int(k)
     lo, hi = FRAC_BITS_RANGE
     if not lo <= frac <= hi:
@@ -538,56 +492,12 @@ def _matmul_operand(x, name):
     return x
 
 
-def matmul(a, b, out_format=None, rounding=None, overflow=None, acc_bits=None,
-           acc_overflow=None, chunk=None, rng=None, n_threads=None, *, acc=None):
-    """Fixed-point matrix product with a bounded accumulator (``a @ b``).
+_EXACT = Accumulator()
 
-    Shapes follow :func:`numpy.matmul`: 1-D operands are promoted to a row
-    (``a``) or a column (``b``) and the added axis is removed afterwards;
-    leading batch dimensions broadcast.
 
-    Parameters
-    ----------
-    a, b : FxpArray
-        Operands; any formats except unsigned 32-bit.
-    out_format : Format or str, optional
-        Result format; default: the wider word and finer scale of the operands.
-    rounding, overflow : str or enum, optional
-        Output rounding and overflow (defaults from :class:`fxp.config`).
-    acc_bits, acc_overflow, chunk : optional
-        Shorthands for ``acc=fxp.Accumulator(acc_bits, acc_overflow, chunk)`` (not together
-        with ``acc=``): the accumulator width, 2..64 (default: wide enough that no sum of K
-        products can overflow, capped at 64); :class:`fxp.Overflow` ``"saturate"`` (default)
-        or ``"wrap"``, applied after every addition, in the order k = 0..K-1; runs of
-        ``chunk`` products summed in their own accumulator.
-    rng : None, int, Xoroshiro128Plus or numpy Generator, optional
-        For stochastic rounding (one key drawn per call).
-    n_threads : int, optional
-        Most kernel threads (default from :class:`fxp.config`); products of fewer than
-        ``2**22`` multiply-adds run on one.  Results never depend on it.
-    acc : Accumulator, optional
-        The accumulator (default ``fxp.Accumulator()``: exact); see :class:`fxp.Accumulator`.
-
-    Returns
-    -------
-    FxpArray
-
-    Notes
-    -----
-    Outputs whose accumulation hit the accumulator bound are added to an active
-    :func:`fxp.count_overflows` block (as saturated or wrapped, per the accumulator's overflow,
-    without adding to its element count); output-format overflows are counted too.
-
-    Examples
-    --------
-    >>> import fxp
-    >>> a = fxp.asarray([[7.0] * 64], "s8.4")
-    >>> b = fxp.asarray([[7.0]] * 64, "s8.4")
-    >>> fxp.matmul(a, b, out_format="s16.8", acc_bits=16).to_float()  # 64 * 49 clamped
-    array([[127.99609375]])
-    >>> fxp.matmul(a, b, out_format="s16.8", acc=fxp.Accumulator(16)).to_float()
-    array([[127.99609375]])
-    """
+def product(a, b, out_format=None, rounding=None, overflow=None, acc=_EXACT, rng=None, n_threads=None):
+    """The matrix product ``a @ b`` of :func:`fxp.matmul` in the accumulator ``acc`` (an
+    :class:`fxp.Accumulator`): operands checked, 1-D ones promoted as numpy does."""
     a = _matmul_operand(a, "a")
     b = _matmul_operand(b, "b")
     if a.ndim == 0 or b.ndim == 0:
@@ -597,9 +507,8 @@ def matmul(a, b, out_format=None, rounding=None, overflow=None, acc_bits=None,
     if a_raw.shape[-1] != b_raw.shape[-2]:
         raise ValueError(f"fxp.matmul: shape mismatch: {a.shape} @ {b.shape} "
                          f"(inner dimensions {a_raw.shape[-1]} != {b_raw.shape[-2]})")
-    acc = as_accumulator(acc, acc_bits, acc_overflow, chunk)
-    raw, fmt, _, _ = _gemm.gemm_raw(a_raw, a.fmt, b_raw, b.fmt, out_format, rounding, overflow, acc,
-                                    rng, n_threads)
+    raw, fmt, _, _ = _gemm.gemm_raw(a_raw, a.fmt, b_raw, b.fmt, out_format, rounding, overflow,
+                                    acc, rng, n_threads)
     if b.ndim == 1:
         raw = raw[..., 0]
     if a.ndim == 1:

@@ -1,4 +1,4 @@
-"""The public functions on FxpArrays besides the operators' (in :mod:`fxp._array`): creation,
+"""The public functions on FxpArrays besides the operators' (in :mod:`fxp._operators`): creation,
 elementwise maximum / minimum, reductions, joining and I/O."""
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _functions as F
-from ._array import FxpArray, absolute, add, compare, multiply, negative, subtract
+from ._array import FxpArray, compare
+from ._operators import absolute, add, multiply, negative, subtract
 
 _COMPARISONS = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal}
 _BINARY = {np.add: add, np.subtract: subtract, np.multiply: multiply,

@@ -43,7 +43,7 @@ def save(path, model, optimizer, shuffle_rng, history, config):
     """Save everything needed to continue training exactly where it stopped."""
     state = {
         "params": [_encode(p.value) for p in model.parameters()],
-        "velocity": {k: _encode(v) for k, v in optimizer.velocity.items()},
+        "optimizer": {k: _encode(v) for k, v in optimizer.state_dict().items()},
         "shuffle_rng": shuffle_rng.bit_generator.state,
         "fxp_rng": model.rng.state if model.rng is not None else None,
         "history": history,
@@ -64,7 +64,7 @@ def load(path, model, optimizer, shuffle_rng):
         if value.shape != p.shape:
             raise ValueError(f"{path}: parameter shape {value.shape} does not match the model's {p.shape}")
         p.value = value
-    optimizer.velocity = {k: _decode(v) for k, v in state["velocity"].items()}
+    optimizer.load_state_dict({k: _decode(v) for k, v in state["optimizer"].items()})
     shuffle_rng.bit_generator.state = state["shuffle_rng"]
     if state["fxp_rng"] is not None:
         model.rng.state = state["fxp_rng"]

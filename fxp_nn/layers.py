@@ -37,6 +37,25 @@ class Param:
         return self.value.shape
 
 
+class ParameterList(list):
+    """The parameters of a model, in order, each knowing which of the model's layers holds it.
+
+    Returned by ``Sequential.parameters()``; an optimizer given one writes each parameter's
+    update in the policy of the layer that holds it.
+
+    Parameters
+    ----------
+    model : Sequential
+    owned : list of (int, Param)
+        Layer index and parameter, in order.
+    """
+
+    def __init__(self, model, owned):
+        super().__init__(p for _, p in owned)
+        self.model = model
+        self.layer_indices = [i for i, _ in owned]
+
+
 class Layer:
     """Base class: no parameters; ``policy`` (None = the model's) overrides the precision policy."""
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import Conv2d, Flatten, Layer, Linear, MaxPool2d, ReLU
+from .layers import Conv2d, Flatten, Layer, Linear, MaxPool2d, ParameterList, ReLU
 from .numerics import Numerics
 from .policy import PrecisionPolicy
 from .saturation import SaturationStats
@@ -56,8 +56,8 @@ class Sequential:
         return Numerics(policy, self.rng, stats, self.layer_name(index), self.n_threads)
 
     def parameters(self):
-        """All trainable parameters, layer by layer."""
-        return [p for layer in self.layers for p in layer.parameters()]
+        """All trainable parameters, layer by layer (a :class:`~fxp_nn.layers.ParameterList`)."""
+        return ParameterList(self, [(i, p) for i, layer in enumerate(self.layers) for p in layer.parameters()])
 
     def reset_parameters(self, seed):
         """Re-draw every layer's initial parameters from one seed."""

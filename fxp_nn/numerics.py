@@ -43,6 +43,21 @@ class Numerics:
         self.stats = stats
         self.layer = layer
         self.n_threads = n_threads
+        self.extra_roles = {}
+
+    def role(self, name):
+        """The :class:`~fxp_nn.PrecisionPolicy` role ``name``, or an extra role added by :meth:`with_roles`."""
+        spec = self.extra_roles.get(name)
+        return spec if spec is not None else self.policy.role(name)
+
+    def with_roles(self, **specs):
+        """A copy that also writes the roles ``name=TensorPrecision`` (e.g. optimizer state).
+
+        A spec overrides the policy's role of the same name; None entries are ignored.
+        """
+        other = Numerics(self.policy, self.rng, self.stats, self.layer, self.n_threads)
+        other.extra_roles = {**self.extra_roles, **{k: v for k, v in specs.items() if v is not None}}
+        return other
 
     @property
     def is_float(self):
@@ -69,7 +84,7 @@ class Numerics:
 
     def to_role(self, x, role):
         """Write ``x`` (floats or an FxpArray) in tensor role ``role``; a no-op if already there."""
-        spec = self.policy.role(role)
+        spec = self.role(role)
         if spec.is_float:
             if not isinstance(x, np.ndarray):
                 x = np.asarray(x, dtype=np.float64)
@@ -118,7 +133,7 @@ class Numerics:
         """``a + b`` (broadcasting) written in ``role``."""
         if self.is_float:
             return a + b
-        spec = self.policy.role(role)
+        spec = self.role(role)
         return self._counted(role, lambda: fxp.add(a, b, out_format=spec.fmt, rounding=spec.rounding,
                                                    overflow=spec.overflow, rng=self.rng))
 
@@ -126,7 +141,7 @@ class Numerics:
         """``a - b`` written in ``role`` (used by the weight update)."""
         if self.is_float:
             return a - b
-        spec = self.policy.role(role)
+        spec = self.role(role)
         return self._counted(role, lambda: fxp.subtract(a, b, out_format=spec.fmt, rounding=spec.rounding,
                                                         overflow=spec.overflow, rng=self.rng))
 
@@ -138,7 +153,7 @@ class Numerics:
         """
         if self.is_float:
             return x * x.dtype.type(factor)
-        spec = self.policy.role(role)
+        spec = self.role(role)
         exponent = int(np.floor(np.log2(abs(factor))))
         factor_fmt = fxp.Format(32, min(30 - exponent, 64))
         f = fxp.asarray(np.array([factor], dtype=np.float64), factor_fmt)
@@ -175,7 +190,7 @@ class Numerics:
         """
         channels = g.shape[1]
         if not self.is_float and self.policy.accumulator(gemm).bits is None:
-            spec = self.policy.role(role)
+            spec = self.role(role)
             axes = (0,) + tuple(range(2, g.ndim))
             return self._counted(role, lambda: fxp.sum(g, axis=axes, out_format=spec.fmt, rounding=spec.rounding,
                                                        overflow=spec.overflow, rng=self.rng))
@@ -190,13 +205,13 @@ class Numerics:
 
         Keeps the generator's stream, and so every later result, as if the write had happened.
         """
-        spec = self.policy.role(role)
+        spec = self.role(role)
         if not spec.is_float and spec.rounding == "stochastic":
             fxp.random.draw_key(self.rng)
 
     # --- internals ------------------------------------------------------------------------
     def _gemm_kwargs(self, role, gemm):
-        spec = self.policy.role(role)
+        spec = self.role(role)
         return dict(out_format=spec.fmt, rounding=spec.rounding, overflow=spec.overflow,
                     acc=self.policy.accumulator(gemm), rng=self.rng, n_threads=self.n_threads)
 

@@ -13,6 +13,7 @@ import numpy as np
 from . import checkpoint
 from ._optional import require
 from .losses import SoftmaxCrossEntropy
+from .schedules import active_policies
 
 CHECKPOINT = "checkpoint.pkl"
 METRICS_JSON = "metrics.json"
@@ -41,7 +42,7 @@ def evaluate(model, x, y, batch_size=1000):
 
 def _write_metrics(run_dir, history):
     checkpoint.atomic_write(run_dir / METRICS_JSON, json.dumps(history, indent=1))
-    fields = ["epoch", "policy", "loss", "train_error", "test_loss", "test_error", "time_s", "max_saturation"]
+    fields = ["epoch", "policy", "loss", "train_error", "test_loss", "test_error", "time_s", "max_saturation", "lr"]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fields, extrasaction="ignore")
     writer.writeheader()
@@ -50,7 +51,8 @@ def _write_metrics(run_dir, history):
 
 
 def fit(model, optimizer, data, epochs, batch_size=100, seed=0, run_dir=None, resume=False,
-        progress=True, config=None, on_epoch=None, after_epoch=None):
+        progress=True, config=None, on_epoch=None, after_epoch=None, lr_schedule=None,
+        precision_schedule=None):
     """Train ``model`` with ``optimizer`` on ``data`` (a :class:`~fxp_nn.data.Dataset`).
 
     Parameters
@@ -77,12 +79,18 @@ def fit(model, optimizer, data, epochs, batch_size=100, seed=0, run_dir=None, re
         ``on_epoch(epoch, model)`` is called before each epoch (e.g. a precision schedule).
     after_epoch : callable, optional
         ``after_epoch(record)`` is called with each epoch's record (e.g. to print it).
+    lr_schedule : LRSchedule or callable, optional
+        ``optimizer.lr = lr_schedule(epoch)`` before each epoch (see :mod:`fxp_nn.schedules`).
+    precision_schedule : PrecisionSchedule, optional
+        ``precision_schedule.apply(epoch, model)`` before each epoch.
 
     Returns
     -------
     list of dict
         One record per epoch: loss, train_error (running, over the epoch's batches),
-        test_loss, test_error, time_s, saturation ({layer: {role: fraction}}).
+        test_loss, test_error, time_s, saturation ({layer: {role: fraction}}), lr (the
+        optimizer's learning rate in the epoch) and policies (``{"model": policy, layer
+        name: policy}`` for the layers with their own policy).
 
     Raises
     ------
@@ -99,6 +107,10 @@ def fit(model, optimizer, data, epochs, batch_size=100, seed=0, run_dir=None, re
     loss_fn = SoftmaxCrossEntropy()
     n = len(data.x_train)
     for epoch in range(len(history) + 1, epochs + 1):
+        if lr_schedule is not None:
+            optimizer.lr = float(lr_schedule(epoch))
+        if precision_schedule is not None:
+            precision_schedule.apply(epoch, model)
         if on_epoch is not None:
             on_epoch(epoch, model)
         start = time.perf_counter()
@@ -127,7 +139,8 @@ def fit(model, optimizer, data, epochs, batch_size=100, seed=0, run_dir=None, re
         test_loss, test_error = evaluate(model, data.x_test, data.y_test)
         saturation = model.saturation.report()
         record = {
-            "epoch": epoch, "policy": str(model.policy), "loss": total_loss / seen,
+            "epoch": epoch, "policy": str(model.policy), "policies": active_policies(model),
+            "lr": getattr(optimizer, "lr", None), "loss": total_loss / seen,
             "train_error": wrong / seen, "test_loss": test_loss, "test_error": test_error,
             "time_s": time.perf_counter() - start, "saturation": saturation,
             "max_saturation": max((f for roles in saturation.values() for f in roles.values()), default=0.0),
