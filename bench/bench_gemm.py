@@ -82,7 +82,7 @@ def make_call(case, n, n_threads):
         x, y = a.raw.astype(np.int64), b.raw.astype(np.int64)
         return lambda: x @ y
     rounding = "stochastic" if case == "fxp16_sr" else "nearest_even"
-    return lambda: fxp.matmul(a, b, acc_bits=ACC_BITS, rounding=rounding, rng=1,
+    return lambda: fxp.matmul(a, b, out_format=a.fmt, acc_bits=ACC_BITS, rounding=rounding, rng=1,
                               n_threads=n_threads)
 
 

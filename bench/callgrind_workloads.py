@@ -42,12 +42,12 @@ def _gemm_operands():
     a8 = fxp.asarray(RNG.uniform(-2, 2, (N, N)), S8)
     b8 = fxp.asarray(RNG.uniform(-2, 2, (N, N)), S8)
     return {
-        "sat32": lambda: fxp.matmul(a, b, acc_bits=32, n_threads=1),
-        "wide": lambda: fxp.matmul(a, b, n_threads=1),
-        "satrows": lambda: fxp.matmul(sat_a, sat_b, acc_bits=32, n_threads=1),
-        "acc20": lambda: fxp.matmul(a, b, acc_bits=20, n_threads=1),
-        "int8": lambda: fxp.matmul(a8, b8, acc_bits=32, n_threads=1),
-        "wrap24": lambda: fxp.matmul(a, b, acc_bits=24, acc_overflow="wrap", n_threads=1),
+        "sat32": lambda: fxp.matmul(a, b, out_format=S16, acc_bits=32, n_threads=1),
+        "wide": lambda: fxp.matmul(a, b, out_format=S16, n_threads=1),
+        "satrows": lambda: fxp.matmul(sat_a, sat_b, out_format=S16, acc_bits=32, n_threads=1),
+        "acc20": lambda: fxp.matmul(a, b, out_format=S16, acc_bits=20, n_threads=1),
+        "int8": lambda: fxp.matmul(a8, b8, out_format=S8, acc_bits=32, n_threads=1),
+        "wrap24": lambda: fxp.matmul(a, b, out_format=S16, acc_bits=24, acc_overflow="wrap", n_threads=1),
     }
 
 

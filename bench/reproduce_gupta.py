@@ -25,6 +25,7 @@ from pathlib import Path
 
 from fxp_nn.plot import load_history, plot_runs
 from fxp_nn.cli import main as train_main
+from fxp_nn.training import CHECKPOINT
 
 # name -> (model args, precision args)
 MLP = ["--model", "mlp", "--hidden", "1000,1000"]
@@ -58,7 +59,7 @@ def run(args):
         for name in args.only or CONFIGS:
             argv = command(name, args)
             out = Path(argv[argv.index("--out") + 1])
-            if (out / "checkpoint.pkl").is_file():
+            if (out / CHECKPOINT).is_file():
                 argv.append("--resume")
             print(f"== {name}: fxp-train {' '.join(argv)}", flush=True)
             start = time.perf_counter()

@@ -8,6 +8,8 @@ from ._accumulator import Accumulator
 from ._array import FxpArray, asarray, from_raw
 from ._context import OverflowCount, Settings, config, count_overflows, get_config
 from ._conv import conv2d, conv2d_input_grad, conv2d_weight_grad
+from ._division import divide, floor_divide, reciprocal
+from ._fallback import FxpFloatFallbackWarning
 from ._format import Format
 from ._functions import (
     arange,
@@ -15,18 +17,17 @@ from ._functions import (
     argmin,
     concatenate,
     full,
-    load,
     max,
     maximum,
     mean,
     min,
     minimum,
     ones,
-    save,
     stack,
     sum,
     zeros,
 )
+from ._io import load, save
 from ._modes import FxpOverflowError, Overflow, Rounding
 from ._operators import absolute, add, ldexp, matmul, multiply, negative, subtract
 from ._version import __version__
@@ -36,6 +37,7 @@ __all__ = [
     "Accumulator",
     "Format",
     "FxpArray",
+    "FxpFloatFallbackWarning",
     "FxpOverflowError",
     "Overflow",
     "OverflowCount",
@@ -54,6 +56,8 @@ __all__ = [
     "conv2d_weight_grad",
     "config",
     "count_overflows",
+    "divide",
+    "floor_divide",
     "from_raw",
     "full",
     "get_config",
@@ -69,6 +73,7 @@ __all__ = [
     "negative",
     "ones",
     "random",
+    "reciprocal",
     "save",
     "stack",
     "subtract",

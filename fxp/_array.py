@@ -17,9 +17,10 @@ import numpy as np
 from . import _gemm, _raw, _reduce, _rules
 from ._accumulator import Accumulator
 from ._format import FRAC_BITS_RANGE, Format, as_format
+from ._methods import NdarrayMethods
 
 
-class FxpArray:
+class FxpArray(NdarrayMethods):
     """A fixed-point array: ``value = raw * 2**-fmt.frac_bits``.
 
     Build one with :func:`fxp.asarray` (quantize floats), :func:`fxp.from_raw`,
@@ -36,7 +37,9 @@ class FxpArray:
     Indexing follows numpy: basic slices are views of ``raw``, advanced indexing copies.
     Operators ``+ - *`` are exact and return the exact bit-growth format (``docs/core.md``);
     the function forms (``fxp.add`` ..., :mod:`fxp._operators`) take ``out_format=``, ``rounding=``, ``overflow=``.
-    ``np.asarray(a)`` gives float64 values.
+    ``np.asarray(a)`` gives float64 values, and ``a.dtype`` says so (``float64``); the storage
+    is ``a.raw.dtype`` (``a.fmt.dtype``).  ndarray's other methods are numpy's functions
+    (:class:`fxp._methods.NdarrayMethods`; ``docs/numpy.md`` has what each returns).
     """
 
     __slots__ = ("_raw", "_fmt")
@@ -63,6 +66,8 @@ class FxpArray:
     shape = property(lambda self: self._raw.shape, doc="Shape, as ndarray.shape.")
     ndim = property(lambda self: self._raw.ndim, doc="Number of dimensions.")
     size = property(lambda self: self._raw.size, doc="Number of elements.")
+    dtype = property(lambda self: np.dtype(np.float64),
+                     doc="float64: the dtype of ``np.asarray(a)``; the storage is ``raw.dtype``.")
 
     @property
     def T(self):
@@ -85,9 +90,6 @@ class FxpArray:
     def __array__(self, dtype=None, copy=None):
         values = self.to_float()
         return values if dtype is None else values.astype(dtype, copy=False)
-
-    def __float__(self):
-        return float(self.to_float())
 
     def __bool__(self):
         return bool(self._raw)
@@ -133,15 +135,18 @@ class FxpArray:
 
     # --- conversion ---------------------------------------------------------------------
     def astype(self, fmt, rounding=None, overflow=None, rng=None):
-        """Requantize into ``fmt`` with one rounding (defaults from :func:`fxp.config`).
+        """Requantize into ``fmt`` with one rounding (defaults from :func:`fxp.config`), or
+        convert the values to a numpy dtype (``a.astype(np.float32)``: a plain ndarray).
 
         Parameters
         ----------
-        fmt : Format or str
+        fmt : Format, format string, or numpy dtype / scalar type
         rounding, overflow : str or enum, optional
         rng : None, int or Xoroshiro128Plus, optional
             Generator for ``rounding="stochastic"``.
         """
+        if isinstance(fmt, (type, np.dtype)):
+            return self.to_float().astype(fmt)
         fmt = as_format(fmt)
         if fmt == self._fmt:
             return self.copy()

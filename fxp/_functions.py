@@ -1,19 +1,16 @@
 """The public functions on FxpArrays besides the operators' (in :mod:`fxp._operators`): creation,
-elementwise maximum / minimum, reductions, joining and I/O."""
+elementwise maximum / minimum, reductions and joining."""
 from __future__ import annotations
 
-import contextlib
-import os
-import zipfile
-import zlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, BinaryIO, ContextManager
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _rules
-from ._array import FxpArray, asarray, coerce_operands, from_raw
-from ._format import Format, as_format
+from ._array import FxpArray, asarray, coerce_operands
+from ._format import as_format
+from ._join import join
 
 if TYPE_CHECKING:
     from ._typing import ArrayOrFxp, Axis, FormatLike, OverflowLike, RngLike, RoundingLike, Shape
@@ -116,90 +113,12 @@ def argmin(a: FxpArray, axis: int | None = None) -> np.intp | np.ndarray:
 
 # --- joining ------------------------------------------------------------------------------
 
-def _common(arrays):
-    arrays = [a if isinstance(a, FxpArray) else None for a in arrays]
-    if any(a is None for a in arrays) or not arrays:
-        raise TypeError("concatenate / stack need a non-empty sequence of FxpArrays")
-    fmt = _rules.common_format(a.fmt for a in arrays)
-    return [asarray(a, fmt).raw for a in arrays], fmt
+def concatenate(arrays: Sequence[ArrayOrFxp], axis: int | None = 0) -> FxpArray:
+    """Join arrays along an existing axis, in their common format (the join rule,
+    ``docs/numpy.md``: FxpArrays and integers exactly; floats only when exactly representable)."""
+    return join(arrays, "fxp.concatenate", np.concatenate, axis=axis)
 
 
-def concatenate(arrays: Sequence[FxpArray], axis: int | None = 0) -> FxpArray:
-    """Join FxpArrays along an existing axis (converted exactly to their common format)."""
-    raws, fmt = _common(list(arrays))
-    return FxpArray(np.concatenate(raws, axis=axis), fmt)
-
-
-def stack(arrays: Sequence[FxpArray], axis: int = 0) -> FxpArray:
-    """Join FxpArrays along a new axis (converted exactly to their common format)."""
-    raws, fmt = _common(list(arrays))
-    return FxpArray(np.stack(raws, axis=axis), fmt)
-
-
-# --- I/O ----------------------------------------------------------------------------------
-
-_NPZ_KEYS = ("raw", "word_bits", "frac_bits", "signed")
-
-
-def save(file: str | os.PathLike[str] | BinaryIO, a: FxpArray) -> None:
-    """Save an FxpArray to a ``.npz`` file (raw integers and the format)."""
-    if not isinstance(a, FxpArray):
-        raise TypeError(f"fxp.save stores FxpArrays, got {type(a).__name__}")
-    np.savez(file, raw=a.raw, word_bits=a.fmt.word_bits, frac_bits=a.fmt.frac_bits,
-             signed=a.fmt.signed)
-
-
-def load(file: str | os.PathLike[str] | BinaryIO) -> FxpArray:
-    """Load an FxpArray saved by :func:`save`.
-
-    Parameters
-    ----------
-    file : str, path-like or binary file object
-
-    Raises
-    ------
-    OSError
-        The file cannot be opened (``FileNotFoundError``, ...).
-    ValueError
-        The file is not an fxp ``.npz`` file or is damaged: not a zip archive, truncated, an
-        entry missing, of the wrong dtype or shape, or holding pickled data (never unpickled).
-        The message names the file and the problem.
-    """
-    name: object = file
-    opened: ContextManager[BinaryIO]
-    if isinstance(file, (str, os.PathLike)):
-        name = os.fspath(file)
-        opened = open(name, "rb")
-    else:
-        opened = contextlib.nullcontext(file)
-    with opened as fh:
-        try:
-            return _read_fxp(fh)
-        except _DAMAGED as exc:
-            raise ValueError(f"corrupt fxp file {name!r}: {exc}") from None
-
-
-# what numpy's and zipfile's readers raise on damaged input
-_DAMAGED = (ValueError, EOFError, OSError, NotImplementedError, RuntimeError, zipfile.BadZipFile,
-            zlib.error)
-
-
-def _read_fxp(fh):
-    """The FxpArray in the open ``.npz`` file ``fh``, every entry checked."""
-    data = np.load(fh, allow_pickle=False)
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"not an .npz archive but a single {type(data).__name__}")
-    with data:
-        missing = [k for k in _NPZ_KEYS if k not in data.files]
-        if missing:
-            raise ValueError(f"missing entries {missing}")
-        fields = {k: data[k] for k in _NPZ_KEYS}
-    for key, kinds in (("word_bits", "iu"), ("frac_bits", "iu"), ("signed", "b")):
-        if fields[key].shape != () or fields[key].dtype.kind not in kinds:
-            raise ValueError(f"{key} must be a scalar of kind {kinds!r}, got {fields[key].dtype} of "
-                             f"shape {fields[key].shape}")
-    fmt = Format(int(fields["word_bits"]), int(fields["frac_bits"]), bool(fields["signed"]))
-    raw = fields["raw"]
-    if raw.dtype != fmt.dtype:
-        raise ValueError(f"raw dtype {raw.dtype} does not match {fmt} ({fmt.dtype})")
-    return from_raw(raw, fmt)
+def stack(arrays: Sequence[ArrayOrFxp], axis: int = 0) -> FxpArray:
+    """Join arrays along a new axis, in their common format (as :func:`concatenate`)."""
+    return join(arrays, "fxp.stack", np.stack, axis=axis)

@@ -118,10 +118,10 @@ def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None
     """
     fa, fb = as_format(fa), as_format(fb)
     a_raw, b_raw = kernel_operand(a_raw, fa), kernel_operand(b_raw, fb)
-    out_format = matmul_format(fa, fb) if out_format is None else as_format(out_format)
-    rounding, overflow = resolve_modes(rounding, overflow)
     a_shape, b_shape = np.shape(a_raw), np.shape(b_raw)
     k = a_shape[-1]
+    out_format = matmul_format(fa, fb, k) if out_format is None else as_format(out_format)
+    rounding, overflow = resolve_modes(rounding, overflow)
     acc_bits = exact_acc_bits(fa, fb, k) if acc.bits is None else acc.bits
     batch = () if len(a_shape) == len(b_shape) == 2 else \
         np.broadcast_shapes(a_shape[:-2], b_shape[:-2])

@@ -83,7 +83,9 @@ def matmul(a, b, out_format=None, rounding=None, overflow=None, acc_bits=None,
     a, b : FxpArray
         Operands; any formats except unsigned 32-bit.
     out_format : Format or str, optional
-        Result format; default: the wider word and finer scale of the operands.
+        Result format; default: the exact one, as for ``+`` and ``*``: ``frac_a + frac_b``
+        fraction bits and the range of every sum of K products, trimmed to 32 bits
+        (``docs/core.md``).
     rounding, overflow : str or enum, optional
         Output rounding and overflow (defaults from :class:`fxp.config`).
     acc_bits, acc_overflow, chunk : optional

@@ -9,9 +9,9 @@ mode, but never overflows (the trimmed format has room for the rounding carry). 
 bits are kept within [-64, 64] the same way; a result coarser than 2**64 takes a wider word
 at frac -64 instead, and when no format holds it the rule raises ValueError.
 
-Products (``fxp.matmul`` and the convolutions) follow their own rules: the result takes the
-wider word and the finer scale of the operands, and the default accumulator is the narrowest
-that no sum of K products can overflow.
+Products (``fxp.matmul``, ``a @ b`` and the convolutions) follow the same rule: the result holds
+every sum of K products exactly (trimmed to 32 bits as above), and the default accumulator is
+the narrowest that no sum of K products can overflow.
 """
 from __future__ import annotations
 
@@ -159,11 +159,13 @@ def float_scalar_format(value, word_bits):
 # --- products -------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1024)
-def matmul_format(fa, fb):
-    """Result format of ``fxp.matmul`` when ``out_format`` is None: the wider word and the finer
-    scale (signed when either operand is)."""
-    return Format(max(fa.word_bits, fb.word_bits), max(fa.frac_bits, fb.frac_bits),
-                  fa.signed or fb.signed)
+def matmul_format(fa, fb, k):
+    """Exact format of a product with ``k`` terms per output (``fxp.matmul``, ``a @ b``, the
+    convolutions) when ``out_format`` is None: ``frac_a + frac_b`` fraction bits and the range of
+    every sum of ``k`` products, trimmed to 32 bits like every other rule."""
+    corners = [x * y for x in (fa.min_raw, fa.max_raw) for y in (fb.min_raw, fb.max_raw)]
+    k = max(k, 1)
+    return range_format(k * min(corners), k * max(corners), fa.frac_bits + fb.frac_bits)
 
 
 def positive_int(value, name, allow_zero=False):

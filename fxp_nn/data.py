@@ -83,8 +83,37 @@ class Dataset:
 
     @property
     def n_classes(self):
-        """Number of classes (largest label + 1)."""
-        return int(max(self.y_train.max(), self.y_test.max())) + 1
+        """Number of classes: the largest training label + 1 (:meth:`validate` checks the test labels)."""
+        return int(self.y_train.max()) + 1
+
+    def validate(self):
+        """Check the splits: matching lengths and example shapes, non-empty, integer labels in range.
+
+        Raises
+        ------
+        DataError
+            Naming the split and the problem (e.g. float labels, an empty test set, test labels
+            that are not training classes).
+        """
+        for split in ("train", "test"):
+            x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
+            if len(x) == 0:
+                raise DataError(f"{self.name}: the {split} set is empty")
+            if len(x) != len(y):
+                raise DataError(f"{self.name}: {len(x)} {split} examples but {len(y)} labels")
+            y = np.asarray(y)
+            if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+                raise DataError(f"{self.name}: {split} labels must be a 1-D integer array (class indices), "
+                                f"got dtype {y.dtype} and shape {y.shape}")
+            if y.min() < 0:
+                raise DataError(f"{self.name}: {split} labels must be >= 0, got {int(y.min())}")
+        if self.x_test.shape[1:] != self.x_train.shape[1:]:
+            raise DataError(f"{self.name}: test examples have shape {self.x_test.shape[1:]}, training "
+                            f"examples {self.x_train.shape[1:]}")
+        unseen = np.unique(self.y_test[self.y_test >= self.n_classes])
+        if unseen.size:
+            raise DataError(f"{self.name}: test labels {unseen[:5].tolist()} are not training classes "
+                            f"0..{self.n_classes - 1}")
 
     @property
     def input_shape(self):

@@ -14,6 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .float_conv import output_size
 from .initializers import initialize
+from .serialization import serializable
 
 
 def _pair(value, name):
@@ -57,9 +58,31 @@ class ParameterList(list):
 
 
 class Layer:
-    """Base class: no parameters; ``policy`` (None = the model's) overrides the precision policy."""
+    """Base class of layers; ``policy`` (None = the model's) overrides the precision policy.
+
+    The protocol a layer implements (see docs/nn.md, "Custom layers"): ``forward(x, num)`` and
+    ``backward(grad, num, need_input_grad=True)`` doing their arithmetic through ``num`` (a
+    :class:`~fxp_nn.numerics.Numerics`), ``parameters()``, ``output_shape(input_shape)``, and
+    ``to_config()``/``from_config(config)`` to be saved (registered with
+    :func:`fxp_nn.serializable`). The base class has no parameters, and its ``to_config`` works
+    only for classes without constructor arguments.
+    """
 
     policy = None
+    training = True
+
+    def to_config(self):
+        """Constructor arguments that rebuild this layer (JSON values)."""
+        if type(self).__init__ is not object.__init__:
+            raise NotImplementedError(
+                f"{type(self).__name__} has constructor arguments: implement to_config() (and register "
+                "the class with fxp_nn.serializable) to save it")
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """The layer ``cls(**config)`` (its parameters are loaded separately)."""
+        return cls(**config)
 
     def parameters(self):
         """Trainable :class:`Param` objects, in a fixed order."""
@@ -97,6 +120,7 @@ class _Weighted(Layer):
             p.value = num.to_role(p.value, p.role)
 
 
+@serializable
 class Linear(_Weighted):
     """Fully connected layer ``y = x @ W + b`` with ``W`` stored as (in_features, out_features).
 
@@ -141,10 +165,15 @@ class Linear(_Weighted):
             self.bias.grad = num.bias_grad(g, "weight_grads")
         return num.matmul(g, self.weight.value.T, "errors", "input_grad") if need_input_grad else None
 
+    def to_config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "init": self.init}
+
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"
 
 
+@serializable
 class Conv2d(_Weighted):
     """2-D convolution (NCHW, cross-correlation) with weights (out, in, kh, kw).
 
@@ -204,11 +233,17 @@ class Conv2d(_Weighted):
             return None
         return num.conv2d_input_grad(g, w, self._x.shape, self.stride, self.padding, "errors")
 
+    def to_config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
+                "bias": self.bias is not None, "init": self.init}
+
     def __repr__(self):
         return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding})")
 
 
+@serializable
 class MaxPool2d(Layer):
     """Max pooling over ``kernel_size`` windows (stride defaults to the kernel size), no padding.
 
@@ -259,12 +294,20 @@ class MaxPool2d(Layer):
         np.add.at(dx, (nn[..., None, None], cc[..., None, None], rows, cols), num.to_float(g))
         return num.to_role(dx, "errors")
 
+    def to_config(self):
+        return {"kernel_size": self.kernel_size, "stride": self.stride}
+
     def __repr__(self):
         return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
 
 
+@serializable
 class ReLU(Layer):
     """``max(x, 0)``, applied to the stored values (exact in fixed point)."""
+
+    def energy_gemms(self, input_shape, batch_size):
+        """No multiply-accumulates (the energy model's custom-layer protocol)."""
+        return []
 
     def forward(self, x, num):
         x = num.to_role(x, "activations")
@@ -277,6 +320,7 @@ class ReLU(Layer):
         return num.like(g, num.values(g) * self._mask)
 
 
+@serializable
 class Flatten(Layer):
     """Reshape (N, C, H, W) to (N, C*H*W)."""
 

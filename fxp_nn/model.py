@@ -1,14 +1,19 @@
 """Sequential model and the two reference architectures (MLP and LeNet-style CNN)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from .layers import Conv2d, Flatten, Layer, Linear, MaxPool2d, ParameterList, ReLU
 from .numerics import Numerics
 from .policy import PrecisionPolicy
 from .saturation import SaturationStats
+from .schedules import active_policies
+from .serialization import generator_from_state, generator_state, serializable
 
 
+@serializable
 class Sequential:
     """Layers applied in order, with one precision policy (per-layer overrides allowed).
 
@@ -31,6 +36,9 @@ class Sequential:
         Whether fixed-point operations are counted (counting costs a little time).
     n_threads : int or None
         Threads for the fixed-point GEMMs.
+    training : bool
+        True in training mode (the default), False after :meth:`eval`; layers whose behaviour
+        differs between the two (e.g. dropout) read their own ``training`` attribute.
     """
 
     def __init__(self, *layers, policy=None):
@@ -43,6 +51,7 @@ class Sequential:
         self.saturation = SaturationStats()
         self.saturation_enabled = True
         self.n_threads = None
+        self.training = True
 
     def layer_name(self, index):
         """Name of layer ``index`` in reports, e.g. ``"0.Linear"``."""
@@ -94,9 +103,131 @@ class Sequential:
             shape = layer.output_shape(shape)
         return shape
 
+    # --- modes and inference ----------------------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (``mode=True``) or evaluation mode on the model and every layer; returns self."""
+        self.training = bool(mode)
+        for layer in self.layers:
+            layer.training = self.training
+        return self
+
+    def eval(self):
+        """Evaluation mode (``train(False)``); returns self."""
+        return self.train(False)
+
+    def predict(self, x, batch_size=1000):
+        """Class labels (argmax of the logits) for inputs ``x``, in evaluation mode, saturation not recorded.
+
+        The model's mode and saturation recording are restored afterwards.
+        """
+        if len(x) == 0:
+            raise ValueError("predict needs at least one example, got an empty array")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        with self.inference():
+            return np.concatenate([np.asarray(self.forward(x[i:i + batch_size]), dtype=np.float64).argmax(axis=1)
+                                   for i in range(0, len(x), batch_size)])
+
+    @contextmanager
+    def inference(self):
+        """Context manager: evaluation mode without saturation counting, both restored on exit."""
+        saved = self.training, self.saturation_enabled
+        self.eval()
+        self.saturation_enabled = False
+        try:
+            yield self
+        finally:
+            self.train(saved[0])
+            self.saturation_enabled = saved[1]
+
+    # --- state --------------------------------------------------------------------------------
+    def named_parameters(self):
+        """``[(name, Param)]`` with names like ``"1.Linear.weight"`` (layer name and attribute)."""
+        out = []
+        for i, layer in enumerate(self.layers):
+            attrs = {id(v): k for k, v in vars(layer).items()}
+            for j, p in enumerate(layer.parameters()):
+                out.append((f"{self.layer_name(i)}.{attrs.get(id(p), j)}", p))
+        return out
+
+    def state_dict(self):
+        """Everything a trained model is, besides its architecture.
+
+        Returns
+        -------
+        dict
+            ``parameters``: ``{name: value}`` (numpy arrays or :class:`fxp.FxpArray`, which
+            carry their format; not copied); ``policy``: the model's policy;
+            ``layer_policies``: ``{layer name: policy or None}``; ``rng``: the state of the
+            stochastic-rounding generator (None when ``model.rng`` is None).
+        """
+        return {
+            "parameters": {name: p.value for name, p in self.named_parameters()},
+            "policy": self.policy,
+            "layer_policies": {self.layer_name(i): layer.policy for i, layer in enumerate(self.layers)},
+            "rng": generator_state(self.rng),
+        }
+
+    def load_state_dict(self, state):
+        """Restore :meth:`state_dict`'s parameters, policies and generator state.
+
+        Raises
+        ------
+        KeyError
+            ``state`` lacks an entry, or its parameter or layer names differ from the model's.
+        ValueError
+            A parameter's shape differs from the model's.
+        """
+        for key in ("parameters", "policy", "layer_policies", "rng"):
+            if key not in state:
+                raise KeyError(f"state dict has no {key!r} entry")
+        params = dict(self.named_parameters())
+        _same_names("parameter", params, state["parameters"])
+        names = [self.layer_name(i) for i in range(len(self.layers))]
+        _same_names("layer", dict.fromkeys(names), state["layer_policies"])
+        for name, value in state["parameters"].items():
+            if tuple(value.shape) != tuple(params[name].shape):
+                raise ValueError(f"parameter {name}: shape {tuple(value.shape)} in the state dict, "
+                                 f"{tuple(params[name].shape)} in the model")
+        for name, value in state["parameters"].items():
+            params[name].value = value
+        self.policy = state["policy"]
+        for name, layer in zip(names, self.layers):
+            layer.policy = state["layer_policies"][name]
+        self.rng = generator_from_state(state["rng"])
+
+    def to_config(self):
+        """The architecture: the layers (their own configs); parameters and policies are state."""
+        return {"layers": self.layers}
+
+    @classmethod
+    def from_config(cls, config):
+        """A model with the layers of :meth:`to_config` (freshly initialised parameters)."""
+        return cls(*config["layers"])
+
+    def policy_summary(self):
+        """One line naming the policies in use: the model's, then each layer override (``"2.Linear: ..."``)."""
+        return describe_policies(active_policies(self))
+
     def __repr__(self):
-        body = "".join(f"\n  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
-        return f"Sequential({body}\n)  policy: {self.policy}"
+        lines = []
+        for i, layer in enumerate(self.layers):
+            own = f"  policy: {layer.policy}" if layer.policy is not None else ""
+            lines.append(f"\n  ({i}) {layer!r}{own}")
+        others = " (layers without their own)" if any(layer.policy is not None for layer in self.layers) else ""
+        return f"Sequential({''.join(lines)}\n)  policy: {self.policy}{others}"
+
+
+def describe_policies(policies):
+    """One line for ``{"model": name, "<layer>": name, ...}`` (:func:`~fxp_nn.schedules.active_policies`)."""
+    own = [f"{layer}: {name}" for layer, name in policies.items() if layer != "model"]
+    return "; ".join([policies["model"], *own])
+
+
+def _same_names(what, expected, given):
+    missing, unexpected = sorted(set(expected) - set(given)), sorted(set(given) - set(expected))
+    if missing or unexpected:
+        raise KeyError(f"{what} names differ: missing {missing}, unexpected {unexpected}")
 
 
 def mlp(sizes, policy=None, seed=0):

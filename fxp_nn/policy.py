@@ -14,14 +14,17 @@ import numpy as np
 import fxp
 from fxp import Accumulator  # re-exported as fxp_nn.Accumulator
 
+from .serialization import DataclassConfig, serializable
+
 ROLES = ("weights", "biases", "activations", "errors", "weight_grads", "updates")
 GEMMS = ("forward", "input_grad", "weight_grad")
 
 _FLOAT_DTYPES = ("float32", "float64")
 
 
+@serializable
 @dataclass(frozen=True)
-class TensorPrecision:
+class TensorPrecision(DataclassConfig):
     """How one tensor role is stored.
 
     Parameters
@@ -67,8 +70,9 @@ class TensorPrecision:
         return f"{self.fmt} {self.rounding} {self.overflow}"
 
 
+@serializable
 @dataclass(frozen=True)
-class PrecisionPolicy:
+class PrecisionPolicy(DataclassConfig):
     """Per-role precision plus accumulator settings for the three GEMMs of a layer.
 
     Attributes ``weights``, ``biases``, ``activations``, ``errors`` (back-propagated

@@ -4,11 +4,15 @@ from __future__ import annotations
 from collections import defaultdict
 
 
+def _zero_counts():
+    return [0, 0]
+
+
 class SaturationStats:
     """Counts of saturated and total elements per (layer, role), reset at every epoch."""
 
     def __init__(self):
-        self._counts = defaultdict(lambda: [0, 0])
+        self._counts = defaultdict(_zero_counts)   # a named function, so that models pickle
 
     def record(self, layer, role, saturated, total):
         """Add ``saturated`` out of ``total`` written elements for ``layer``'s ``role``."""

@@ -183,7 +183,8 @@ def estimate(workload_or_model: Any, hardware: Hardware | None = None, precision
     hardware : Hardware, optional
         Default: 32x32 output-stationary array, 64 kB per operand, Horowitz 45 nm table.
     precision : Precision, preset name ("float32", "bfloat16", "float16", "fixed16_sr", "int8"),
-        or an ``fxp_nn.PrecisionPolicy``; default: the model's ``.policy``, else float32.
+        or an ``fxp_nn.PrecisionPolicy``; default: the model's ``.policy``, else float32. A layer
+        with its own ``.policy`` is costed in that policy.
     phase : {"training", "inference"}
     input_shape : tuple
         One sample's shape for a model: ``(features,)`` or ``(C, H, W)``.
@@ -205,9 +206,9 @@ def estimate(workload_or_model: Any, hardware: Hardware | None = None, precision
     records, explain = [], {}
     for item in items:
         if isinstance(item, Gemm):
-            rec, why = _gemm_record(item, hw, table, prec)
+            rec, why = _gemm_record(item, hw, table, item.precision or prec)
         elif isinstance(item, Update):
-            rec, why = _update_record(item, hw, table, prec)
+            rec, why = _update_record(item, hw, table, item.precision or prec)
         else:
             raise TypeError(f"workload items must be Gemm or Update, got {type(item).__name__}")
         why["time_s"] = (f"max(compute {rec['compute_cycles']:,}, DRAM {rec['dram_cycles']:,.0f}) "

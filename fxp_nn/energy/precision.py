@@ -1,5 +1,12 @@
 """Number formats per tensor role and per GEMM, as the energy model sees them (bit widths,
-float or fixed, rounding mode and where rounding happens)."""
+float or fixed, rounding mode and where rounding happens).
+
+The energy model speaks the vocabulary of ``fxp`` and ``fxp_nn``: a role's format may be given as
+an ``fxp.Format`` (or its string, ``"s16.14"``), an ``fxp_nn.TensorPrecision``, or a float name,
+an accumulator as an ``fxp.Accumulator`` or a width, and a whole precision as an
+``fxp_nn.PrecisionPolicy``. :class:`NumberFormat` is only the normalised form they are read into
+(a word width, fraction bits, fixed or which float), derived by :meth:`NumberFormat.of`.
+"""
 from __future__ import annotations
 
 import math
@@ -9,6 +16,7 @@ from typing import Any
 import fxp
 
 ROUNDINGS = tuple(mode.value for mode in fxp.Rounding)
+ROLES = ("weights", "activations", "errors", "weight_grads")
 ROUNDING_SITES = ("writeback", "accumulate")
 FLOAT_BITS = {"float16": 16, "bfloat16": 16, "float32": 32}
 
@@ -40,6 +48,34 @@ class NumberFormat:
         """True for the floating-point formats."""
         return self.kind != "fixed"
 
+    @classmethod
+    def of(cls, spec):
+        """The ``NumberFormat`` of ``spec``: an ``fxp.Format``, a format string (``"s16.14"``,
+        ``"Q1.14"``), a float name (``"float32"``, ``"bfloat16"``, ``"float16"``), an
+        ``fxp_nn.TensorPrecision`` (duck-typed on ``.fmt``/``.float_dtype``) or a NumberFormat.
+
+        Raises
+        ------
+        ValueError, TypeError
+            ``spec`` names no format the energy table can cost.
+        """
+        if isinstance(spec, cls):
+            return spec
+        if isinstance(spec, fxp.Format):
+            return cls("fixed", int(spec.word_bits), int(spec.frac_bits))
+        if isinstance(spec, str):
+            if spec in FLOAT_BITS:
+                return floating(spec)
+            try:
+                return cls.of(fxp.Format.parse(spec))
+            except ValueError:
+                raise ValueError(f"unknown number format {spec!r}; use an fxp format such as 's16.14' "
+                                 f"or one of {sorted(FLOAT_BITS)}") from None
+        if hasattr(spec, "fmt"):
+            return _role_format(spec)
+        raise TypeError(f"a number format must be an fxp.Format, a format string, a float name or a "
+                        f"TensorPrecision, got {type(spec).__name__}")
+
     def __str__(self):
         return f"fixed{self.bits}.{self.frac_bits}" if self.kind == "fixed" else self.kind
 
@@ -63,9 +99,9 @@ def _check_rounding(rounding):
 
 @dataclass(frozen=True)
 class GemmFormat:
-    """Formats of one GEMM C = A @ B: operand A ("ifmap"), operand B ("filter"), the result C,
-    the accumulator (None = exact width a + b + ceil(log2 K) for fixed point, float32 for
-    floats), the rounding mode and its site ("writeback": once per output as it leaves the
+    """Formats of one GEMM C = A @ B: operand A ("ifmap"), operand B ("filter"), the result C
+    (each anything :meth:`NumberFormat.of` reads), the accumulator (an ``fxp.Accumulator``, a
+    width, or None = exact width a + b + ceil(log2 K) for fixed point, float32 for floats), the rounding mode and its site ("writeback": once per output as it leaves the
     array; "accumulate": after every MAC, into an accumulator as narrow as C)."""
 
     a: NumberFormat
@@ -77,6 +113,11 @@ class GemmFormat:
     sr_bits: int | None = None
 
     def __post_init__(self):
+        for operand in ("a", "b", "out"):
+            object.__setattr__(self, operand, NumberFormat.of(getattr(self, operand)))
+        if self.acc is not None and not isinstance(self.acc, NumberFormat):
+            object.__setattr__(self, "acc", _acc_format(getattr(self.acc, "bits", self.acc),
+                                                        {"activations": self.a, "weights": self.b}))
         object.__setattr__(self, "rounding", _check_rounding(self.rounding))
         if self.site not in ROUNDING_SITES:
             raise ValueError(f"unknown rounding site {self.site!r}; choose one of {ROUNDING_SITES}")
@@ -113,7 +154,9 @@ class GemmFormat:
 class Precision:
     """Formats per tensor role, the accumulator, the rounding mode and its site.
 
-    Roles: ``weights``, ``activations``, ``errors`` (back-propagated gradients), ``weight_grads``.
+    Roles: ``weights``, ``activations``, ``errors`` (back-propagated gradients), ``weight_grads``,
+    each an ``fxp.Format``, a format string, a float name or a ``TensorPrecision`` (read into a
+    :class:`NumberFormat`). ``acc`` is an ``fxp.Accumulator``, a width or None (exact).
     ``gemm_acc`` and ``gemm_rounding`` ((phase, value) pairs) override the accumulator and the
     rounding mode of one GEMM phase.
     GEMM operands by phase: forward = activations @ weights -> activations;
@@ -135,9 +178,28 @@ class Precision:
     gemm_rounding: tuple = ()
 
     def __post_init__(self):
+        for role in ROLES:
+            object.__setattr__(self, role, NumberFormat.of(getattr(self, role)))
+        object.__setattr__(self, "acc", self._accumulator(self.acc))
+        object.__setattr__(self, "gemm_acc", tuple((phase, self._accumulator(a)) for phase, a in self.gemm_acc))
         object.__setattr__(self, "rounding", _check_rounding(self.rounding))
         object.__setattr__(self, "update_rounding",
                            _check_rounding(self.update_rounding or self.rounding))
+
+    def _accumulator(self, acc):
+        """``acc`` as a NumberFormat: an ``fxp.Accumulator`` or a width is fixed point with the
+        products' fraction bits (as ``fxp.matmul`` accumulates); None stays None (exact)."""
+        if acc is None or isinstance(acc, NumberFormat):
+            return acc
+        bits = getattr(acc, "bits", acc)
+        if bits is None:
+            return None
+        return _acc_format(bits, {"activations": self.activations, "weights": self.weights})
+
+    @classmethod
+    def from_policy(cls, policy):
+        """The energy model's reading of an ``fxp_nn.PrecisionPolicy`` (see :func:`precision_from_policy`)."""
+        return precision_from_policy(policy)
 
     def gemm(self, phase: str) -> GemmFormat:
         """The ``GemmFormat`` of a GEMM in ``phase`` ("forward", "input_grad", "weight_grad")."""
@@ -255,11 +317,10 @@ def precision_from_policy(policy: Any) -> Precision:
     None is its ``float_dtype`` (float32). GEMMs round once per output (exact products, as
     fxp.matmul does) in the mode of the role they write (activations, errors, weight_grads);
     the weight update uses the ``updates`` mode."""
-    roles = {r: getattr(policy, r) for r in ("weights", "activations", "errors", "weight_grads")}
-    fmts = {r: _role_format(v) for r, v in roles.items()}
-    acc = _acc_format(getattr(policy, "acc_bits", None), fmts)
-    gemm_acc = tuple((phase, _acc_format(getattr(a, "bits", None), fmts))
-                     for phase, a in getattr(policy, "gemm_accumulators", ()))
+    roles = {r: getattr(policy, r) for r in ROLES}
+    fmts = {r: NumberFormat.of(v) for r, v in roles.items()}
+    acc = getattr(policy, "acc_bits", None)
+    gemm_acc = tuple(getattr(policy, "gemm_accumulators", ()))
 
     def _mode(role):
         r = getattr(role, "rounding", None) if role is not None else None

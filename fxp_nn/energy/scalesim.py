@@ -56,8 +56,21 @@ def topology_csv(gemms, mode="auto"):
     return "\n".join(lines) + "\n"
 
 
+def _named_gemm(name, m, n, k, conv=None):
+    """A GEMM whose phase and layer come from an exported name ("<layer>/input_grad", "<layer>/weight_grad")."""
+    layer, _, phase = name.rpartition("/")
+    if phase in ("input_grad", "weight_grad") and layer:
+        return Gemm(name, m, n, k, layer, phase, conv=conv)
+    return Gemm(name, m, n, k, conv=conv)
+
+
 def read_topology(path):
-    """GEMMs of a SCALE-Sim topology CSV (conv rows or ``name, M, N, K`` rows)."""
+    """GEMMs of a SCALE-Sim topology CSV (conv rows or ``name, M, N, K`` rows).
+
+    Rows named ``<layer>/input_grad`` or ``<layer>/weight_grad`` (as :func:`topology_csv` writes
+    a training step) are gradient GEMMs of that layer, so an exported training step reads back
+    as the same workload instead of being expanded again.
+    """
     with open(path, newline="") as fh:
         rows = [r for r in csv.reader(fh) if any(x.strip() for x in r)]
     if not rows:
@@ -70,14 +83,17 @@ def read_topology(path):
         except ValueError:
             raise ValueError(f"{path}:{lineno}: non-integer field in {row!r}") from None
         if len(nums) == 3:
-            gemms.append(Gemm(vals[0], *nums))
+            gemms.append(_named_gemm(vals[0], *nums))
         elif len(nums) >= 7:
             h, w, r, s, c, n, stride = nums[:7]
             conv = Conv(h, w, c, r, s, n, (stride, stride))
             e, f = conv.out_hw
             if e < 1 or f < 1:
                 raise ValueError(f"{path}:{lineno}: filter larger than the input")
-            gemms.append(Gemm(vals[0], e * f, n, r * s * c, conv=conv))
+            if r == 1 and c == 1 and s == w and stride == 1:   # a plain GEMM written as a 1 x K image
+                gemms.append(_named_gemm(vals[0], h, n, w))
+            else:
+                gemms.append(_named_gemm(vals[0], e * f, n, r * s * c, conv))
         else:
             raise ValueError(f"{path}:{lineno}: expected 'name, M, N, K' or a conv row with 7 "
                              f"numbers, got {row!r}")

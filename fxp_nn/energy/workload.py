@@ -3,6 +3,7 @@ for inference or for a full training step (forward, input-gradient, weight-gradi
 weight update)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 from ..float_conv import output_size
 from ..layers import _pair
+from .precision import as_precision
 
 PHASES = ("forward", "input_grad", "weight_grad", "update")
 
@@ -38,7 +40,8 @@ class Conv:
 @dataclass(frozen=True)
 class Gemm:
     """C (M x N) = A (M x K) @ B (K x N). A streams through the array as the "ifmap", B is the
-    "filter" operand, C the "ofmap". ``fmt`` (a GemmFormat) overrides the precision's formats."""
+    "filter" operand, C the "ofmap". ``fmt`` (a GemmFormat) overrides the precision's formats;
+    ``precision`` (a Precision: the layer's own policy) overrides the estimate's precision."""
 
     name: str
     m: int
@@ -48,6 +51,7 @@ class Gemm:
     phase: str = "forward"
     fmt: object = None
     conv: Conv | None = None
+    precision: object = None
 
     def __post_init__(self):
         for dim in ("m", "n", "k"):
@@ -68,11 +72,13 @@ class Gemm:
 
 @dataclass(frozen=True)
 class Update:
-    """SGD weight update of ``params`` parameters: w <- w - lr * g (read w, read g, write w)."""
+    """SGD weight update of ``params`` parameters: w <- w - lr * g (read w, read g, write w);
+    ``precision`` (the layer's own) overrides the estimate's."""
 
     layer: str
     params: int
     phase: str = "update"
+    precision: object = None
 
     @property
     def name(self) -> str:
@@ -103,14 +109,30 @@ def training_step(forward: Sequence[Gemm], params: Mapping[str, int] | None = No
     for g in forward:
         if g.phase != "forward":
             raise ValueError(f"training_step expects forward GEMMs, got {g.name!r} ({g.phase})")
-    work: list[Gemm | Update] = list(forward)
+    work: list[Gemm | Update]
+    work, updated = list(forward), set()
     for i, g in enumerate(reversed(forward)):
-        base = g.layer
+        base, prec = g.layer, g.precision
         if not (skip_first_input_grad and i == len(forward) - 1):
-            work.append(Gemm(f"{base}/input_grad", g.m, g.k, g.n, base, "input_grad"))
-        work.append(Gemm(f"{base}/weight_grad", g.k, g.n, g.m, base, "weight_grad"))
+            work.append(Gemm(f"{g.name}/input_grad", g.m, g.k, g.n, base, "input_grad", precision=prec))
+        work.append(Gemm(f"{g.name}/weight_grad", g.k, g.n, g.m, base, "weight_grad", precision=prec))
         n_params = (params or {}).get(base, g.k * g.n)
-        work.append(Update(base, n_params))
+        if n_params and base not in updated:      # one update per layer, none for a layer without parameters
+            updated.add(base)
+            work.append(Update(base, n_params, precision=prec))
+    return work
+
+
+def complete_training_step(items):
+    """A training step read back from an exported topology: its items, with an ``Update`` after each
+    layer's weight-gradient GEMM when the layer has none (K·N parameters, as :func:`training_step`
+    assumes)."""
+    updated = {u.layer for u in items if isinstance(u, Update)}
+    work = []
+    for g in items:
+        work.append(g)
+        if isinstance(g, Gemm) and g.phase == "weight_grad" and g.layer not in updated:
+            work.append(Update(g.layer, g.m * g.n, precision=g.precision))
     return work
 
 
@@ -119,12 +141,29 @@ def _kind(layer):
         return "linear"
     if hasattr(layer, "in_channels") and hasattr(layer, "out_channels"):
         return "conv"
+    if callable(getattr(layer, "energy_gemms", None)):
+        return "custom"
     name = type(layer).__name__
     if "Pool" in name:
         return "pool"
     if name == "Flatten":
         return "flatten"
-    return "elementwise"
+    return None
+
+
+def _custom_gemms(layer, name, shape, batch_size):
+    """Forward GEMMs a layer declares with ``energy_gemms(input_shape, batch_size)``, named after it."""
+    gemms = list(layer.energy_gemms(shape, batch_size))
+    for g in gemms:
+        if not isinstance(g, Gemm) or g.phase != "forward":
+            raise TypeError(f"layer {name}: energy_gemms must return forward Gemm objects, got {g!r}")
+    if len(gemms) == 1:
+        return [Gemm(name, gemms[0].m, gemms[0].n, gemms[0].k, name, conv=gemms[0].conv)]
+    return [Gemm(f"{name}/{g.name}", g.m, g.n, g.k, name, conv=g.conv) for g in gemms]
+
+
+def _param_count(layer):
+    return sum(math.prod(p.shape) for p in layer.parameters()) if hasattr(layer, "parameters") else 0
 
 
 def model_gemms(model: Any, input_shape: tuple[int, ...],
@@ -160,7 +199,18 @@ def model_gemms(model: Any, input_shape: tuple[int, ...],
         kind = _kind(layer)
         name = f"{i}.{type(layer).__name__}"
         has_bias = getattr(layer, "bias", None) is not None
-        if kind == "linear":
+        first = len(gemms)
+        if kind is None:
+            raise TypeError(
+                f"layer {name}: the energy model cannot cost a {type(layer).__name__}; give the class an "
+                "energy_gemms(input_shape, batch_size) method returning its forward GEMMs "
+                "(fxp_nn.energy.Gemm objects; [] if it does no multiply-accumulates)")
+        if kind == "custom":
+            gemms += _custom_gemms(layer, name, shape, batch_size)
+            if len(gemms) > first:
+                params[name] = _param_count(layer)
+            shape = tuple(layer.output_shape(shape))
+        elif kind == "linear":
             fin, fout = int(layer.in_features), int(layer.out_features)
             if math.prod(shape) != fin:
                 raise ValueError(f"layer {name} expects {fin} input features, gets shape {shape}")
@@ -189,6 +239,10 @@ def model_gemms(model: Any, input_shape: tuple[int, ...],
             shape = (shape[0], output_size(shape[1], kh, sh, 0), output_size(shape[2], kw, sw, 0))
         elif kind == "flatten":
             shape = (math.prod(shape),)
+        policy = getattr(layer, "policy", None)
+        if policy is not None:
+            own = as_precision(policy)
+            gemms[first:] = [dataclasses.replace(g, precision=own) for g in gemms[first:]]
     if not gemms:
         raise ValueError("the model has no Linear or Conv2d layer to estimate")
     return gemms, params
@@ -201,9 +255,12 @@ def as_workload(work, phase, input_shape=None, batch_size=1):
         raise ValueError(f"phase must be 'inference' or 'training', got {phase!r}")
     items = list(work) if isinstance(work, (list, tuple)) else None
     if items and all(isinstance(g, (Gemm, Update)) for g in items):
-        if phase == "inference" or any(g.phase != "forward" for g in items):
-            return items
-        return training_step(items)
+        if all(g.phase == "forward" for g in items):
+            return items if phase == "inference" else training_step(items)
+        if phase == "inference":
+            raise ValueError("the workload holds a training step (gradient GEMMs); estimate it with "
+                             "phase='training'")
+        return complete_training_step(items)
     gemms, params = model_gemms(work, input_shape, batch_size)
     return gemms if phase == "inference" else training_step(gemms, params)
 

@@ -276,8 +276,9 @@ def test_matmul_shapes_like_numpy():
         want = np.matmul(x.to_float(), y.to_float())
         assert got.shape == want.shape
         np.testing.assert_array_equal(got.to_float(), want)
-    z = x @ y
-    assert z.fmt == fmt and z.shape == (6, 3, 2)
+    z = x @ y       # the exact default: 4 products of s8.3 need s18.6
+    assert z.fmt == fxp.Format(18, 6) and z.shape == (6, 3, 2)
+    np.testing.assert_array_equal(z.to_float(), np.matmul(x.to_float(), y.to_float()))
 
 
 def test_accumulator_hits_are_counted():
@@ -373,7 +374,8 @@ def test_unsigned_17_to_31_bit_operands(simd, fa, fb, acc_bits, acc_overflow):
 def test_overflow_raise():
     a = fxp.asarray([[7.0] * 4], "s8.4")
     with pytest.raises(fxp.FxpOverflowError, match="1 of 1"):
-        fxp.matmul(a, a.T, overflow="raise")
+        fxp.matmul(a, a.T, out_format="s8.4", overflow="raise")
+    assert fxp.matmul(a, a.T, overflow="raise").to_float() == 196.0    # the exact default
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
