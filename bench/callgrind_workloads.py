@@ -60,12 +60,13 @@ def _elementwise():
     out = np.empty(n, np.int16)
     sat = E.OVERFLOW_CODES["saturate"]
     for mode in ("nearest_even", "floor", "stochastic"):
-        r = E.ROUNDING_CODES[mode]
-        E.quantize(x, out, 12, r, sat, -32768, 32767, 16, 7, 1)
-        E.int_op("add", a, 0, b, 0, out, 0, r, sat, -32768, 32767, 16, 7, 1)
-        E.int_op("multiply", a, 0, b, 0, out, 12, r, sat, -32768, 32767, 16, 7, 1)
-        E.int_op("copy", a32, 0, a32, 0, out, 12, r, sat, -32768, 32767, 16, 7, 1)
-        E.int_op("multiply", a, 0, lr, 0, out, 36, r, sat, -32768, 32767, 16, 7, 1)
+        target = E.Target(np.int16, lo=-32768, hi=32767, w=16, rounding=E.ROUNDING_CODES[mode],
+                          overflow=sat)
+        E.quantize(x, target, frac_bits=12, out=out, key=7)
+        E.int_op("add", a, b, target, out=out, key=7)
+        E.int_op("multiply", a, b, target, out=out, s=12, key=7)
+        E.int_op("copy", a32, a32, target, out=out, s=12, key=7)
+        E.int_op("multiply", a, lr, target, out=out, s=36, key=7)
     return out
 
 

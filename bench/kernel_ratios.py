@@ -29,11 +29,14 @@ def cases(n):
     lr = np.array([0x4D2F5A7B], np.int32)   # the SGD step's lr ~ 0.0188 as s32.36
     out, buf = np.empty(n, np.int16), np.empty(n)
 
+    def target(mode):
+        return E.Target(np.int16, lo=LO, hi=HI, w=W, rounding=E.ROUNDING_CODES[mode], overflow=SATURATE)
+
     def int_op(op, u, v, s, mode):
-        return lambda: E.int_op(op, u, 0, v, 0, out, s, E.ROUNDING_CODES[mode], SATURATE, LO, HI, W, 7, 1)
+        return lambda: E.int_op(op, u, v, target(mode), out=out, s=s, key=7)
 
     def quantize(mode):
-        return lambda: E.quantize(x, out, 12, E.ROUNDING_CODES[mode], SATURATE, LO, HI, W, 7, 1)
+        return lambda: E.quantize(x, target(mode), frac_bits=12, out=out, key=7)
 
     return {
         "np.multiply(x, 4096, out)": lambda: np.multiply(x, 4096.0, out=buf),

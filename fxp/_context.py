@@ -138,15 +138,23 @@ def resolve_modes(rounding, overflow):
             settings.overflow if overflow is None else as_overflow(overflow))
 
 
-def threads_for(work, n_threads=None, threshold=PARALLEL_THRESHOLD):
+def threads_for(work, n_threads=None, threshold=None):
     """Threads a kernel over ``work`` units (outputs, or a GEMM's multiply-adds) should use.
 
     ``n_threads`` (default: the :class:`fxp.config` setting) is the most it uses; work below
-    ``threshold`` (``PARALLEL_MACS`` for a GEMM) runs on one thread.  This is the one
-    work-to-threads rule: the C kernels run on the count they are given.
+    ``threshold`` (default ``PARALLEL_THRESHOLD``; ``PARALLEL_MACS`` for a GEMM) runs on one
+    thread.  This is the one work-to-threads rule: the C kernels run on the count they are given.
     """
+    small = work < (PARALLEL_THRESHOLD if threshold is None else threshold)
+    if small and n_threads is None:     # the common case, without the OpenMP query
+        return 1
     wanted = effective_n_threads(_state.settings.n_threads if n_threads is None else n_threads)
-    return 1 if work < threshold else wanted
+    return 1 if small else wanted
+
+
+def counting():
+    """Whether a :func:`count_overflows` block is active in this thread."""
+    return bool(_state.counters)
 
 
 def record_overflows(n_over, n_elements, overflow):

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numbers
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import FrozenInstanceError
 
 import numpy as np
 
@@ -13,6 +12,10 @@ FRAC_BITS_RANGE = (-64, 64)
 
 _COMPACT = re.compile(r"^\s*([su])(\d+)\.(-?\d+)\s*$", re.IGNORECASE)
 _QNOTATION = re.compile(r"^\s*(U?)Q(-?\d+)\.(-?\d+)\s*$", re.IGNORECASE)
+# the Format object of each (class, word_bits, frac_bits, signed), and of each format string read
+_INTERNED = {}
+_PARSED = {}
+_MAX_PARSED = 4096     # format strings remembered (any number of spellings of a format exist)
 
 
 def _as_int(value, name):
@@ -21,7 +24,6 @@ def _as_int(value, name):
     return int(value)
 
 
-@dataclass(frozen=True)
 class Format:
     """A binary fixed-point format: ``value = raw * 2**-frac_bits``.
 
@@ -44,6 +46,19 @@ class Format:
     means 3 integer bits *plus* a sign bit (16 bits) and ``UQ4.12`` is an
     unsigned 16-bit word.
 
+    Attributes
+    ----------
+    word_bits, frac_bits, signed
+        The parameters (``signed`` a bool).
+    min_raw, max_raw : int
+        Smallest and largest raw integer.
+    dtype : numpy.dtype
+        Storage dtype: the smallest of (u)int8/16/32 holding ``word_bits``.
+
+    Formats are immutable and interned: there is one object per (word bits, fraction bits,
+    signedness), so ``Format(16, 12) is Format(16, 12)``, and equality and hashing are those
+    of the object (as fast as for ``None``; every array operation looks formats up).
+
     Examples
     --------
     >>> fmt = Format(16, 12)
@@ -53,23 +68,52 @@ class Format:
     True
     """
 
-    word_bits: int
-    frac_bits: int
-    signed: bool = True
+    __slots__ = ("word_bits", "frac_bits", "signed", "min_raw", "max_raw", "dtype", "_text")
 
-    def __post_init__(self):
-        word_bits = _as_int(self.word_bits, "word_bits")
-        frac_bits = _as_int(self.frac_bits, "frac_bits")
+    def __new__(cls, word_bits, frac_bits, signed=True):
+        if type(word_bits) is int and type(frac_bits) is int and type(signed) is bool:
+            fmt = _INTERNED.get((cls, word_bits, frac_bits, signed))
+            if fmt is not None:
+                return fmt
+        word_bits = _as_int(word_bits, "word_bits")
+        frac_bits = _as_int(frac_bits, "frac_bits")
         if not 1 <= word_bits <= MAX_WORD_BITS:
             raise ValueError(f"word_bits must be in 1..{MAX_WORD_BITS}, got {word_bits}")
         lo, hi = FRAC_BITS_RANGE
         if not lo <= frac_bits <= hi:
             raise ValueError(f"frac_bits must be in [{lo}, {hi}], got {frac_bits}")
-        if not isinstance(self.signed, (bool, np.bool_)):
-            raise TypeError(f"signed must be a bool, got {self.signed!r}")
-        object.__setattr__(self, "word_bits", word_bits)
-        object.__setattr__(self, "frac_bits", frac_bits)
-        object.__setattr__(self, "signed", bool(self.signed))
+        if not isinstance(signed, (bool, np.bool_)):
+            raise TypeError(f"signed must be a bool, got {signed!r}")
+        key = (cls, word_bits, frac_bits, bool(signed))
+        fmt = _INTERNED.get(key)
+        if fmt is None:       # at most 32 * 129 * 2 formats exist
+            fmt = _INTERNED[key] = object.__new__(cls)
+            fmt._init(word_bits, frac_bits, bool(signed))
+        return fmt
+
+    def _init(self, word_bits, frac_bits, signed):
+        set_field = object.__setattr__
+        set_field(self, "word_bits", word_bits)
+        set_field(self, "frac_bits", frac_bits)
+        set_field(self, "signed", signed)
+        set_field(self, "min_raw", -(1 << (word_bits - 1)) if signed else 0)
+        set_field(self, "max_raw", (1 << (word_bits - int(signed))) - 1)
+        storage = next(bits for bits in (8, 16, 32) if word_bits <= bits)
+        set_field(self, "dtype", np.dtype(f"{'' if signed else 'u'}int{storage}"))
+        set_field(self, "_text", f"{'s' if signed else 'u'}{word_bits}.{frac_bits}")
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self):      # pickle and copy go through __new__: the interned object
+        return type(self), (self.word_bits, self.frac_bits, self.signed)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(word_bits={self.word_bits}, frac_bits={self.frac_bits}, "
+                f"signed={self.signed})")
 
     @classmethod
     def from_il_fl(cls, il, fl, signed=True):
@@ -78,11 +122,23 @@ class Format:
 
     @classmethod
     def parse(cls, text):
-        """Read ``"s16.12"``/``"u8.8"`` (word.frac) or ``"Q3.12"``/``"UQ4.12"`` (ARM Q)."""
+        """Read ``"s16.12"``/``"u8.8"`` (word.frac) or ``"Q3.12"``/``"UQ4.12"`` (ARM Q).
+
+        Strings already read are looked up, not parsed again.
+        """
         if isinstance(text, Format):
             return text
         if not isinstance(text, str):
             raise TypeError(f"a format string is needed, got {text!r}")
+        fmt = _PARSED.get(text) if cls is Format else None
+        if fmt is None:
+            fmt = cls._read(text)
+            if cls is Format and len(_PARSED) < _MAX_PARSED:
+                _PARSED[text] = fmt
+        return fmt
+
+    @classmethod
+    def _read(cls, text):
         match = _COMPACT.match(text)
         if match:
             sign, word, frac = match.groups()
@@ -102,16 +158,6 @@ class Format:
         """Integer bits, sign bit included (may be negative)."""
         return self.word_bits - self.frac_bits
 
-    @cached_property
-    def min_raw(self):
-        """Smallest raw integer."""
-        return -(1 << (self.word_bits - 1)) if self.signed else 0
-
-    @cached_property
-    def max_raw(self):
-        """Largest raw integer."""
-        return (1 << (self.word_bits - int(self.signed))) - 1
-
     @property
     def resolution(self):
         """Value of one LSB, ``2**-frac_bits``."""
@@ -127,16 +173,8 @@ class Format:
         """Largest representable value."""
         return float(np.ldexp(float(self.max_raw), -self.frac_bits))
 
-    @cached_property
-    def dtype(self):
-        """Storage dtype: the smallest of (u)int8/16/32 holding ``word_bits``."""
-        for bits in (8, 16, 32):
-            if self.word_bits <= bits:
-                return np.dtype(f"{'' if self.signed else 'u'}int{bits}")
-        raise AssertionError("unreachable: word_bits is validated")
-
     def __str__(self):
-        return f"{'s' if self.signed else 'u'}{self.word_bits}.{self.frac_bits}"
+        return self._text
 
 
 def as_format(fmt):
@@ -144,5 +182,5 @@ def as_format(fmt):
     if isinstance(fmt, Format):
         return fmt
     if isinstance(fmt, str):
-        return Format.parse(fmt)
+        return _PARSED.get(fmt) or Format.parse(fmt)
     raise TypeError(f"expected an fxp.Format or a format string like 's16.12', got {fmt!r}")

@@ -86,9 +86,10 @@ def accumulate_raw(a_raw, b_raw, acc_bits, acc_overflow="saturate", chunk=None, 
     acc = np.empty((n_batch, m, n), dtype=np.int64)
     if n_batch == 0:
         return acc.reshape(bshape + (m, n)), 0, "none"
-    hits, path, is_int32 = _gemm.accumulate(a_view, b_view, a_off, b_off, acc, acc_bits,
-                                            as_overflow(acc_overflow) is Overflow.WRAP, chunk or 0, n_threads,
-                                            isa, force_row, True)
+    hits, path, is_int32 = _gemm.accumulate(
+        a_view, b_view, a_off, b_off, acc, acc_bits=acc_bits,
+        wrap=as_overflow(acc_overflow) is Overflow.WRAP, chunk=chunk or 0, n_threads=n_threads,
+        isa=isa, force_row=force_row, allow_int32=True)
     if is_int32:
         acc = acc.reshape(-1).view(np.int32)[:m * n]
     return acc.reshape(bshape + (m, n)), hits, path
@@ -99,13 +100,11 @@ def round_accumulators(acc, src_frac, out_format, rounding, overflow, key, n_thr
 
     Returns ``(raw, n_over)`` with ``raw`` of ``out_format.dtype`` and the shape of ``acc``.
     """
-    out = np.empty(acc.shape, dtype=out_format.dtype)
     # core's elementwise requantize: the same rounding code and stochastic stream rule
     # (the kernel saturates under "raise"; the caller raises on the count)
     acc = np.ascontiguousarray(acc)
-    n_over = run_kernel("copy", acc, 0, acc, 0, out, src_frac - out_format.frac_bits, out_format,
-                        rounding, overflow, key, n_threads)
-    return out, n_over
+    return run_kernel("copy", acc, acc, out_format, rounding, overflow,
+                      s=src_frac - out_format.frac_bits, key=key, n_threads=n_threads)
 
 
 def gemm_raw(a_raw, fa, b_raw, fb, out_format=None, rounding=None, overflow=None,

@@ -44,8 +44,6 @@ class FxpOverflowError(ArithmeticError):
 
 
 def _parse(enum_cls, value, what):
-    if isinstance(value, enum_cls):
-        return value
     try:
         return enum_cls(value)
     except ValueError:
@@ -53,11 +51,22 @@ def _parse(enum_cls, value, what):
         raise ValueError(f"unknown {what} mode {value!r}; choose one of {names}") from None
 
 
+# each member and each member's name, to the member: one dict lookup on every call with modes
+_ROUNDINGS = {**{m: m for m in Rounding}, **{m.value: m for m in Rounding}}
+_OVERFLOWS = {**{m: m for m in Overflow}, **{m.value: m for m in Overflow}}
+
+
 def as_rounding(value):
     """Return ``value`` (a :class:`Rounding` or its name) as a :class:`Rounding`."""
-    return _parse(Rounding, value, "rounding")
+    try:
+        return _ROUNDINGS[value]
+    except (KeyError, TypeError):        # not a name (or unhashable): Rounding() says why
+        return _parse(Rounding, value, "rounding")
 
 
 def as_overflow(value):
     """Return ``value`` (an :class:`Overflow` or its name) as an :class:`Overflow`."""
-    return _parse(Overflow, value, "overflow")
+    try:
+        return _OVERFLOWS[value]
+    except (KeyError, TypeError):
+        return _parse(Overflow, value, "overflow")

@@ -67,10 +67,12 @@ def accumulate(cnp.ndarray a,                        # IN (..., M, K) integer ar
                const Py_ssize_t[::1] a_off,          # IN per batch item, in elements
                const Py_ssize_t[::1] b_off,          # IN
                int64_t[:, :, ::1] out,               # OUT (batch, M, N) accumulators
-               int acc_bits, bint wrap, Py_ssize_t chunk,
-               int n_threads, int isa=-1, bint force_row=False, bint allow_int32=False):
+               *, int acc_bits, bint wrap=False, Py_ssize_t chunk=0, int n_threads=1, int isa=-1,
+               bint force_row=False, bint allow_int32=False):
     """Bounded accumulation of raw products; returns (hit count, path name, int32).
 
+    ``acc_bits``-bit accumulators, wrapping (``wrap``) or saturating after every addition;
+    ``chunk`` > 0 sums runs of that many products in their own accumulator.
     ``a`` and ``b`` may be any strided views; batch item ``t`` starts at
     element offset ``a_off[t]`` / ``b_off[t]`` of their data pointers.  With
     ``allow_int32`` a single product may leave its accumulators as int32 in the

@@ -48,6 +48,12 @@ RIGHT_BEYOND = [32, 47, 63, 64, 90]
 LEFT = [-1, -31, -32, -64]
 
 
+def kernel_target(fmt, rounding, overflow):
+    """The kernels' output side for ``fmt`` and the modes named ``rounding``, ``overflow``."""
+    return _elementwise.Target(fmt.dtype, lo=fmt.min_raw, hi=fmt.max_raw, w=fmt.word_bits,
+                               rounding=MODE_CODE[rounding], overflow=OVF_CODE[overflow])
+
+
 def _result_shifts(values):
     """Shift-class candidates (0, 0, s) for s in ``values`` (no operand alignment)."""
     return lambda bits_a, bits_b: [(0, 0, s) for s in values]
@@ -462,11 +468,12 @@ def _check_int_group(rec, op, a_t, b_t, stride, shift_class, shifts, g):
                 a_views, b_views = _views((a_buf, b_buf), jj, view_cache)
                 rows, out_views, blank = _out_rows(fmt.dtype, jj)
                 np.copyto(rows, blank)
-                counts = [int_op(op, av, da, bv, db, ov, s, mode, ovf, lo, hi, w, KEY, 1)
+                target = _elementwise.Target(fmt.dtype, lo=lo, hi=hi, w=w, rounding=mode, overflow=ovf)
+                counts = [int_op(op, av, bv, target, out=ov, a_shift=da, b_shift=db, s=s, key=KEY)[1]
                           for av, bv, ov in zip(a_views, b_views, out_views)]
                 bad = _check_short(rows, counts, want, jj)
                 out = _blank(_long_out(fmt.dtype, LONG))
-                count = int_op(op, a_l, da, b_l, db, out, s, mode, ovf, lo, hi, w, KEY, 1)
+                _, count = int_op(op, a_l, b_l, target, out=out, a_shift=da, b_shift=db, s=s, key=KEY)
                 bad += _check_long(out, count, rounded_long, fmt, overflow)
                 rec.case(SHORT + 1, bad, lambda: f"{op} {a_t}{'' if op == 'copy' else ',' + str(b_t)}->{fmt} "
                                                  f"{stride} {shift_class}(da={da} db={db} s={s}) {rounding} {overflow}")

@@ -35,7 +35,7 @@ from fxp._kernels import _elementwise
 from dispatch_matrix import (
     HUGE, KEY, LONG, MODE_CODE, OFFSETS, OVERFLOWS, OVF_CODE, POOL, QUANTIZE_FRAC_BITS,
     ROUNDINGS, Recorder, SENTINEL, SHORT, TALLY, TYPES, _blank, _check_int_group, _check_long,
-    _check_short, _copy_aligned, _exact_bits, _expect_short, _int_groups, _int_oracle,
+    _check_short, _copy_aligned, _exact_bits, _expect_short, _int_groups, _int_oracle, kernel_target,
     _long_out, _narrow, _offsets, _out_formats, _out_rows, _pool, _quantize_oracle, _targets,
     _views, _window_oracle, _windows, _words)
 
@@ -103,13 +103,15 @@ def _check_quantize_group(rec, dtype, frac_bits, finite, g):
                 x_views, = _views((pool,), jj, view_cache)
                 rows, out_views, blank = _out_rows(fmt.dtype, jj)
                 np.copyto(rows, blank)
-                counts = [quantize(xv, ov, frac_bits, mode, ovf, lo, hi, w, KEY, 1) for xv, ov in zip(x_views, out_views)]
+                target = _elementwise.Target(fmt.dtype, lo=lo, hi=hi, w=w, rounding=mode, overflow=ovf)
+                counts = [quantize(xv, target, frac_bits=frac_bits, out=ov, key=KEY)[1]
+                          for xv, ov in zip(x_views, out_views)]
                 ka, _ = _offsets(jj)
                 bad = [f"length={n} offset={ka[n]}: NaN / inf counts {c[1:]}" for n, c in enumerate(counts)
                        if c[1] != 0 or c[2] != (inf2d[ka[n], n - 1] if n else 0)]
                 bad += _check_short(rows, [c[0] for c in counts], want, jj)
                 out = _blank(_long_out(fmt.dtype, LONG))
-                count = quantize(x_long, out, frac_bits, mode, ovf, lo, hi, w, KEY, 1)
+                _, count = quantize(x_long, target, frac_bits=frac_bits, out=out, key=KEY)
                 bad += _check_long(out, count[0], rounded_long, fmt, overflow)
                 if count[1:] != (0, inf_long):
                     bad.append(f"length={LONG}: NaN / inf counts {count[1:]}")
@@ -154,8 +156,8 @@ def test_int_op_1e5_elements_and_threads(simd, case):
     rec = Recorder(simd)
     for n_threads in (1, 2):
         out = np.full(HUGE, SENTINEL, fmt.dtype)
-        count = _elementwise.int_op(op, a, da, b, db, out, s, MODE_CODE[rounding], OVF_CODE[overflow], fmt.min_raw,
-                                    fmt.max_raw, fmt.word_bits, KEY, n_threads)
+        _, count = _elementwise.int_op(op, a, b, kernel_target(fmt, rounding, overflow), out=out, a_shift=da,
+                                       b_shift=db, s=s, key=KEY, n_threads=n_threads)
         rec.case(1, _check_long(out, count, rounded, fmt, overflow, n_threads), lambda: f"{case}")
     rec.check()
 
@@ -169,8 +171,8 @@ def test_quantize_1e5_elements_and_threads(simd, dtype, rounding, overflow, fmt)
     rec = Recorder(simd)
     for n_threads in (1, 2):
         out = np.full(HUGE, SENTINEL, fmt.dtype)
-        counts = _elementwise.quantize(x, out, fmt.frac_bits, MODE_CODE[rounding], OVF_CODE[overflow], fmt.min_raw,
-                                       fmt.max_raw, fmt.word_bits, KEY, n_threads)
+        _, counts = _elementwise.quantize(x, kernel_target(fmt, rounding, overflow), frac_bits=fmt.frac_bits,
+                                          out=out, key=KEY, n_threads=n_threads)
         bad = _check_long(out, counts[0], rounded, fmt, overflow, n_threads)
         if counts[1:] != (0, int(np.isinf(x).sum())):
             bad.append(f"NaN / inf counts {counts[1:]}")

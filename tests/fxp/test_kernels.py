@@ -182,20 +182,22 @@ def test_broadcasting_scalars_strides_and_big_endian(simd):
 def test_kernel_wrappers_check_dtypes_in_c():
     """The wrappers' C-level dtype checks accept exactly the native kernel dtypes."""
     a = np.arange(4, dtype=np.int16)
+    target = _elementwise.Target(np.int16, lo=-9, hi=9, w=16, rounding=0, overflow=0)
     for bad in (a.astype(">i2"), a.astype(bool), a.astype(np.uint64), a.astype(np.float64)):
         with pytest.raises(ValueError, match="internal: bad"):
-            _elementwise.int_op("add", bad, 0, a, 0, np.empty(4, np.int16), 0, 0, 0, -9, 9, 16, 0, 1)
+            _elementwise.int_op("add", bad, a, target, out=np.empty(4, np.int16))
         with pytest.raises(ValueError, match="internal: bad"):
-            _elementwise.int_op("add", a, 0, a, 0, bad.copy(), 0, 0, 0, -9, 9, 16, 0, 1)
+            _elementwise.int_op("add", a, a, target, out=bad.copy())
     out = np.empty(4, np.int16)
-    _elementwise.int_op("add", a.astype(np.longlong), 0, a, 0, out, 0, 0, 0, -9, 9, 16, 0, 1)
+    _elementwise.int_op("add", a.astype(np.longlong), a, target, out=out)
     np.testing.assert_array_equal(out, [0, 2, 4, 6])
     x = np.linspace(-1, 1, 4)
     for bad_x in (x.astype(">f8"), x.astype(np.float16), x[::2]):
         with pytest.raises(ValueError, match="internal: bad quantize input"):
-            _elementwise.quantize(bad_x, np.empty(bad_x.size, np.int16), 4, 0, 0, -9, 9, 16, 0, 1)
+            _elementwise.quantize(bad_x, target, frac_bits=4, out=np.empty(bad_x.size, np.int16))
     with pytest.raises(ValueError, match="internal: bad quantize output"):
-        _elementwise.quantize(x, np.empty(4, np.int64), 4, 0, 0, -9, 9, 16, 0, 1)
+        _elementwise.quantize(x, _elementwise.Target(np.int64, lo=-9, hi=9, w=16, rounding=0, overflow=0),
+                              frac_bits=4)
 
 
 def test_zero_size_and_zero_d():
@@ -244,8 +246,8 @@ def test_nan_and_inf_counts_agree_across_simd_levels():
     for mode in range(len(ROUNDINGS)):
         for lvl in SIMD_LEVELS:
             _elementwise.simd_level(lvl)
-            out = np.empty(x.size, np.int16)
-            counts = _elementwise.quantize(x, out, 12, mode, 0, -32768, 32767, 16, KEY, 1)
+            target = _elementwise.Target(np.int16, lo=-32768, hi=32767, w=16, rounding=mode, overflow=0)
+            out, counts = _elementwise.quantize(x, target, frac_bits=12, key=KEY)
             assert counts[1:] == (3, 5)
             expected, n_over = ref.quantize(np.where(np.isnan(x), 0.0, x), Format(16, 12), ROUNDINGS[mode],
                                             "saturate", KEY)

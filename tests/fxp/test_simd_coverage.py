@@ -14,7 +14,7 @@ from fxp import Format, _reference as ref
 from fxp._gemm import accumulate_raw
 from fxp._kernels import _elementwise
 from fxp._modes import Overflow, Rounding
-from fxp._raw import OVERFLOW_CODES, ROUNDING_CODES, run_kernel
+from fxp._raw import run_kernel, target
 from fxp._reference_gemm import accumulate_reference
 from fxp.random import Xorshift
 from simd import GEMM_ISAS
@@ -31,11 +31,8 @@ STORAGE = [Format(8, 3), Format(8, -2), Format(8, 5, False), Format(8, -2, False
 
 def _quantize_kernel(x, fmt, rounding, overflow, n_threads=1):
     """The quantize kernel on contiguous ``x``: (raw, (out-of-range, NaN, inf counts))."""
-    out = np.empty(x.size, fmt.dtype)
-    counts = _elementwise.quantize(x, out, fmt.frac_bits, ROUNDING_CODES[Rounding(rounding)],
-                                   OVERFLOW_CODES[Overflow(overflow)], fmt.min_raw, fmt.max_raw,
-                                   fmt.word_bits, KEY, n_threads)
-    return out, counts
+    return _elementwise.quantize(x, target(fmt, Rounding(rounding), Overflow(overflow)),
+                                 frac_bits=fmt.frac_bits, key=KEY, n_threads=n_threads)
 
 
 def _pool(fmt, n, wrap):
@@ -156,9 +153,8 @@ def test_int_op_two_threads(simd, op, fa, fb, fo):
     for rounding, overflow in (("nearest_even", Overflow.SATURATE), ("stochastic", Overflow.WRAP)):
         want, n_over = getattr(ref, op)(a.astype(object), fa.frac_bits, b.astype(object), fb.frac_bits, fo,
                                         rounding, overflow.value, KEY)
-        out = np.empty(n, fo.dtype)
-        got_over = run_kernel(op, a, shifts[0], b, shifts[1], out, scale - fo.frac_bits, fo, Rounding(rounding),
-                              overflow, KEY, 2)
+        out, got_over = run_kernel(op, a, b, fo, Rounding(rounding), overflow, a_shift=shifts[0],
+                                   b_shift=shifts[1], s=scale - fo.frac_bits, key=KEY, n_threads=2)
         np.testing.assert_array_equal(out, want, err_msg=f"{op} {rounding}")
         assert got_over == n_over
 
@@ -187,8 +183,8 @@ def test_int32_lane_loops_every_mode(simd, op, fa, fb, broadcast):
         else:
             want, n_over = getattr(ref, op)(exact_a, fa.frac_bits, exact_b, fb.frac_bits, fo, rounding,
                                             overflow.value, KEY)
-        out = np.empty(n, fo.dtype)
-        got_over = run_kernel(op, a, 0, b, 0, out, s, fo, Rounding(rounding), overflow, KEY, 1)
+        out, got_over = run_kernel(op, a, b, fo, Rounding(rounding), overflow, s=s, key=KEY,
+                                   out=np.empty(n, fo.dtype))
         msg = f"n={n} s={s} {rounding} {overflow}"
         np.testing.assert_array_equal(out, want, err_msg=msg)
         assert got_over == n_over, msg
