@@ -72,7 +72,14 @@ OPENMP_PROBE = "#include <omp.h>\nint main(void){\n#pragma omp parallel\n{}\nret
 
 
 class BuildExt(build_ext):
-    """Adds optimisation and (when available) OpenMP flags per compiler."""
+    """Adds optimisation and (when available) OpenMP flags per compiler, and builds the
+    extensions in parallel, one per core, unless ``-j`` says otherwise (pip and build never
+    pass ``-j``)."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:
+            self.parallel = os.cpu_count() or 1
 
     def build_extensions(self):
         if self.compiler.compiler_type == "msvc":

@@ -30,8 +30,8 @@ from ._functions import (
 from ._io import load, save
 from ._modes import FxpOverflowError, Overflow, Rounding
 from ._operators import absolute, add, ldexp, matmul, multiply, negative, subtract
+from ._version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Accumulator",

@@ -43,10 +43,10 @@ class Accumulator:
     """
 
     bits: int | None = None
-    overflow: Overflow = Overflow.SATURATE
+    overflow: Overflow | str = Overflow.SATURATE   # a name is kept as its Overflow
     chunk: int | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         lo, hi = ACC_BITS_RANGE
         bits = self.bits
         if bits is not None:
@@ -67,6 +67,9 @@ class Accumulator:
             raise ValueError(f"chunk must be a positive integer or None, got {self.chunk!r}")
 
 
+_EXACT = Accumulator()
+
+
 def as_accumulator(acc, acc_bits, acc_overflow, chunk):
     """The :class:`Accumulator` of a product call: ``acc`` or the shorthand keywords.
 
@@ -78,6 +81,8 @@ def as_accumulator(acc, acc_bits, acc_overflow, chunk):
         Both ``acc`` and a shorthand are given, or ``acc`` is not an Accumulator.
     """
     if acc is None:
+        if acc_bits is None and acc_overflow is None and chunk is None:
+            return _EXACT      # the common call builds no object (an Accumulator is immutable)
         return Accumulator(acc_bits, Overflow.SATURATE if acc_overflow is None else acc_overflow,
                            chunk)
     if not isinstance(acc, Accumulator):

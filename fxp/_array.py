@@ -150,7 +150,7 @@ class FxpArray(NdarrayMethods):
         fmt = as_format(fmt)
         if fmt == self._fmt:
             return self.copy()
-        return FxpArray(_raw.requantize(self._raw, self._fmt.frac_bits, fmt, rounding, overflow, rng), fmt)
+        return _result(_raw.requantize(self._raw, self._fmt.frac_bits, fmt, rounding, overflow, rng), fmt)
 
     # --- indexing -------------------------------------------------------------------------
     def __getitem__(self, index):
@@ -288,6 +288,18 @@ class FxpArray(NdarrayMethods):
         return array_function(func, args, kwargs)
 
 
+_new_object = object.__new__
+
+
+def _result(raw, fmt):
+    """The FxpArray of ``raw``, an ndarray of ``fmt.dtype`` that a kernel produced, without
+    the constructor's checks (they cost more than an 8-element kernel call)."""
+    arr = _new_object(FxpArray)
+    arr._raw = raw
+    arr._fmt = fmt
+    return arr
+
+
 def compare(op, a, b):
     """``op`` (a numpy comparison ufunc) on the values of ``a`` and ``b`` (FxpArrays or real
     numbers / arrays), exactly: raws of one format directly, anything else as float64 values
@@ -343,6 +355,8 @@ def coerce_operands(a, b):
     ValueError
         A float operand holds inf or NaN, or lies beyond every format's range.
     """
+    if isinstance(a, FxpArray) and isinstance(b, FxpArray):
+        return a, b
     like = a if isinstance(a, FxpArray) else b
     return _coerce(a, like.fmt), _coerce(b, like.fmt)
 
@@ -403,16 +417,19 @@ def asarray(x, fmt=None, rounding=None, overflow=None, rng=None):
     if fmt is None:
         raise TypeError("fxp.asarray needs a format for non-FxpArray input, e.g. fmt='s16.12'")
     fmt = as_format(fmt)
-    try:
-        arr = np.asarray(x)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"cannot quantize {type(x).__name__} input: {exc}") from None
+    if type(x) is np.ndarray:
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"cannot quantize {type(x).__name__} input: {exc}") from None
     kind = arr.dtype.kind
+    if kind == "f":
+        return _result(_raw.quantize(arr, fmt, rounding, overflow, rng), fmt)
     if kind in "biu":
         raw = arr.astype(np.int8) if kind == "b" else arr
-        return FxpArray(_raw.requantize(raw, 0, fmt, rounding, overflow, rng), fmt)
-    if kind == "f":
-        return FxpArray(_raw.quantize(arr, fmt, rounding, overflow, rng), fmt)
+        return _result(_raw.requantize(raw, 0, fmt, rounding, overflow, rng), fmt)
     if kind == "O":
         try:
             return asarray(arr.astype(np.float64), fmt, rounding, overflow, rng)
@@ -457,17 +474,18 @@ _FORMAT_RULES = {"add": _rules.add_format, "subtract": _subtract_format,
 def arithmetic(op, a, b, out_format=None, rounding=None, overflow=None, rng=None):
     """FxpArrays ``a op b`` (add, subtract, multiply) exact, rounded once into ``out_format``
     (default: the exact bit-growth format of ``op``)."""
-    fmt = _FORMAT_RULES[op](a.fmt, b.fmt) if out_format is None else as_format(out_format)
-    raw = _raw.arithmetic(op, a.raw, a.fmt.frac_bits, b.raw, b.fmt.frac_bits, fmt, rounding, overflow, rng)
-    return FxpArray(raw, fmt)
+    fa, fb = a._fmt, b._fmt
+    fmt = _FORMAT_RULES[op](fa, fb) if out_format is None else as_format(out_format)
+    return _result(_raw.arithmetic(op, a._raw, fa.frac_bits, b._raw, fb.frac_bits, fmt, rounding,
+                                   overflow, rng), fmt)
 
 
 def negate(a, out_format=None, rounding=None, overflow=None, rng=None):
     """Exact ``-a`` rounded into ``out_format`` (default :func:`fxp._rules.negative_format`)."""
     fmt = _rules.negative_format(a.fmt) if out_format is None else as_format(out_format)
     zero = np.zeros(1, dtype=np.int8)
-    return FxpArray(_raw.arithmetic("subtract", zero, a.fmt.frac_bits, a.raw, a.fmt.frac_bits, fmt,
-                                    rounding, overflow, rng), fmt)
+    return _result(_raw.arithmetic("subtract", zero, a.fmt.frac_bits, a.raw, a.fmt.frac_bits, fmt,
+                                   rounding, overflow, rng), fmt)
 
 
 def magnitude(a, out_format=None, rounding=None, overflow=None, rng=None):
@@ -475,8 +493,8 @@ def magnitude(a, out_format=None, rounding=None, overflow=None, rng=None):
     if not a.fmt.signed:
         return a.copy() if out_format is None else a.astype(out_format, rounding, overflow, rng)
     fmt = _rules.absolute_format(a.fmt) if out_format is None else as_format(out_format)
-    return FxpArray(_raw.arithmetic("multiply", np.sign(a.raw), 0, a.raw, a.fmt.frac_bits, fmt,
-                                    rounding, overflow, rng), fmt)
+    return _result(_raw.arithmetic("multiply", np.sign(a.raw), 0, a.raw, a.fmt.frac_bits, fmt,
+                                   rounding, overflow, rng), fmt)
 
 
 def shift(a, k, out_format=None, rounding=None, overflow=None, rng=None):
@@ -518,4 +536,4 @@ def product(a, b, out_format=None, rounding=None, overflow=None, acc=_EXACT, rng
         raw = raw[..., 0]
     if a.ndim == 1:
         raw = raw[..., 0, :] if b.ndim > 1 else raw[..., 0]
-    return FxpArray(raw, fmt)
+    return _result(raw, fmt)

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
 
 from ._modes import Overflow, Rounding, as_overflow, as_rounding
 from ._threads import effective_n_threads
+
+if TYPE_CHECKING:
+    from ._typing import OverflowLike, RoundingLike
 
 # The work below which a kernel stays on one thread (threads_for): elementwise outputs, and a
 # GEMM's multiply-adds.  Waking a second thread costs more, and for a GEMM a worker spinning on
@@ -32,7 +36,7 @@ class _State(threading.local):
 _state = _State()
 
 
-def get_config():
+def get_config() -> Settings:
     """The current thread's :class:`Settings` (defaults: nearest_even, saturate, all threads)."""
     return _state.settings
 
@@ -55,7 +59,8 @@ class config:
     [1, -2]
     """
 
-    def __init__(self, rounding=None, overflow=None, n_threads=None):
+    def __init__(self, rounding: RoundingLike = None, overflow: OverflowLike = None,
+                 n_threads: int | None = None) -> None:
         changes = {}
         if rounding is not None:
             changes["rounding"] = as_rounding(rounding)
@@ -65,14 +70,14 @@ class config:
             effective_n_threads(n_threads)  # validates
             changes["n_threads"] = n_threads
         self._changes = changes
-        self._saved = []
+        self._saved: list[Settings] = []
 
-    def __enter__(self):
+    def __enter__(self) -> Settings:
         self._saved.append(_state.settings)
         _state.settings = replace(_state.settings, **self._changes)
         return _state.settings
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _state.settings = self._saved.pop()
         return False
 
@@ -90,13 +95,13 @@ class OverflowCount:
         Output elements produced by the operations in the block.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.saturated = 0
         self.wrapped = 0
         self.elements = 0
 
     @property
-    def total(self):
+    def total(self) -> int:
         """``saturated + wrapped``."""
         return self.saturated + self.wrapped
 
@@ -116,12 +121,12 @@ class count_overflows:
     2
     """
 
-    def __enter__(self):
+    def __enter__(self) -> OverflowCount:
         self.count = OverflowCount()
         _state.counters.append(self.count)
         return self.count
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _state.counters.remove(self.count)
         return False
 

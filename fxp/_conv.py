@@ -18,12 +18,16 @@ the weight gradient; so results never depend on the thread count.
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._accumulator import as_accumulator
 from ._array import FxpArray
 from ._gemm import gemm_raw
+
+if TYPE_CHECKING:
+    from ._typing import Accumulator, FormatLike, OverflowLike, Pair, RngLike, RoundingLike
 
 
 def _pair(value, name, minimum):
@@ -92,9 +96,10 @@ def _conv_raw(x_raw, x_fmt, w_raw, w_fmt, stride, pads, dilation, gemm_kwargs):
     return FxpArray(out, fmt)
 
 
-def conv2d(x, w, stride=1, padding=0, dilation=1, out_format=None, rounding=None,
-           overflow=None, acc_bits=None, acc_overflow=None, chunk=None, rng=None,
-           n_threads=None, *, acc=None):
+def conv2d(x: FxpArray, w: FxpArray, stride: Pair = 1, padding: Pair = 0, dilation: Pair = 1,
+           out_format: FormatLike | None = None, rounding: RoundingLike = None, overflow: OverflowLike = None,
+           acc_bits: int | None = None, acc_overflow: OverflowLike = None, chunk: int | None = None,
+           rng: RngLike = None, n_threads: int | None = None, *, acc: Accumulator | None = None) -> FxpArray:
     """2-D cross-correlation (deep-learning "convolution") of NCHW ``x`` with OIHW ``w``.
 
     Parameters
@@ -117,9 +122,11 @@ def conv2d(x, w, stride=1, padding=0, dilation=1, out_format=None, rounding=None
     return _conv_raw(x.raw, x.fmt, w.raw, w.fmt, stride, (ph, ph, pw, pw), dilation, kwargs)
 
 
-def conv2d_input_grad(grad_out, w, input_shape, stride=1, padding=0, dilation=1, out_format=None,
-                      rounding=None, overflow=None, acc_bits=None, acc_overflow=None,
-                      chunk=None, rng=None, n_threads=None, *, acc=None):
+def conv2d_input_grad(grad_out: FxpArray, w: FxpArray, input_shape: tuple[int, ...],
+                      stride: Pair = 1, padding: Pair = 0, dilation: Pair = 1,
+                      out_format: FormatLike | None = None, rounding: RoundingLike = None, overflow: OverflowLike = None,
+                      acc_bits: int | None = None, acc_overflow: OverflowLike = None, chunk: int | None = None,
+                      rng: RngLike = None, n_threads: int | None = None, *, acc: Accumulator | None = None) -> FxpArray:
     """Gradient of :func:`conv2d` with respect to its input (a transposed convolution).
 
     Parameters
@@ -168,9 +175,11 @@ def conv2d_input_grad(grad_out, w, input_shape, stride=1, padding=0, dilation=1,
                      (max(0, top), max(0, bottom), max(0, left), max(0, right)), (dh, dw), kwargs)
 
 
-def conv2d_weight_grad(x, grad_out, weight_shape, stride=1, padding=0, dilation=1,
-                       out_format=None, rounding=None, overflow=None, acc_bits=None,
-                       acc_overflow=None, chunk=None, rng=None, n_threads=None, *, acc=None):
+def conv2d_weight_grad(x: FxpArray, grad_out: FxpArray, weight_shape: tuple[int, ...],
+                       stride: Pair = 1, padding: Pair = 0, dilation: Pair = 1,
+                       out_format: FormatLike | None = None, rounding: RoundingLike = None, overflow: OverflowLike = None,
+                       acc_bits: int | None = None, acc_overflow: OverflowLike = None, chunk: int | None = None,
+                       rng: RngLike = None, n_threads: int | None = None, *, acc: Accumulator | None = None) -> FxpArray:
     """Gradient of :func:`conv2d` with respect to its weight.
 
     Parameters

@@ -2,6 +2,9 @@
 elementwise maximum / minimum, reductions and joining."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import _rules
@@ -9,28 +12,33 @@ from ._array import FxpArray, asarray, coerce_operands
 from ._format import as_format
 from ._join import join
 
+if TYPE_CHECKING:
+    from ._typing import ArrayOrFxp, Axis, FormatLike, OverflowLike, RngLike, RoundingLike, Shape
+
 
 # --- creation ----------------------------------------------------------------------------
 
-def zeros(shape, fmt):
+def zeros(shape: Shape, fmt: FormatLike) -> FxpArray:
     """An array of zeros of ``fmt``."""
     fmt = as_format(fmt)
     return FxpArray(np.zeros(shape, dtype=fmt.dtype), fmt)
 
 
-def full(shape, fmt, value, rounding=None, overflow=None):
+def full(shape: Shape, fmt: FormatLike, value: float, rounding: RoundingLike = None,
+         overflow: OverflowLike = None) -> FxpArray:
     """An array filled with ``value`` quantized into ``fmt``."""
     fmt = as_format(fmt)
     one = asarray(np.asarray(value, dtype=np.float64).reshape(()), fmt, rounding, overflow)
     return FxpArray(np.full(shape, one.raw, dtype=fmt.dtype), fmt)
 
 
-def ones(shape, fmt, rounding=None, overflow=None):
+def ones(shape: Shape, fmt: FormatLike, rounding: RoundingLike = None, overflow: OverflowLike = None) -> FxpArray:
     """An array of ones of ``fmt`` (saturated to ``fmt.max`` when 1 is out of range)."""
     return full(shape, fmt, 1.0, rounding, overflow)
 
 
-def arange(start, stop=None, step=1, fmt=None, rounding=None, overflow=None):
+def arange(start: float, stop: float | None = None, step: float = 1, fmt: FormatLike | None = None,
+           rounding: RoundingLike = None, overflow: OverflowLike = None) -> FxpArray:
     """``numpy.arange(start, stop, step)`` quantized into ``fmt``."""
     if fmt is None:
         raise TypeError("fxp.arange needs fmt=")
@@ -40,13 +48,13 @@ def arange(start, stop=None, step=1, fmt=None, rounding=None, overflow=None):
 
 # --- elementwise --------------------------------------------------------------------------
 
-def maximum(a, b):
+def maximum(a: ArrayOrFxp, b: ArrayOrFxp) -> FxpArray:
     """Elementwise maximum in the common format of ``a`` and ``b`` (exact unless that format is
     trimmed to 32 bits, see ``docs/core.md``)."""
     return _pick(a, b, np.maximum)
 
 
-def minimum(a, b):
+def minimum(a: ArrayOrFxp, b: ArrayOrFxp) -> FxpArray:
     """Elementwise minimum in the common format of ``a`` and ``b`` (exact unless that format is
     trimmed to 32 bits, see ``docs/core.md``)."""
     return _pick(a, b, np.minimum)
@@ -61,7 +69,8 @@ def _pick(a, b, pick):
 
 # --- reductions ---------------------------------------------------------------------------
 
-def sum(a, axis=None, out_format=None, rounding=None, overflow=None, keepdims=False, rng=None):
+def sum(a: FxpArray, axis: Axis = None, out_format: FormatLike | None = None, rounding: RoundingLike = None,
+        overflow: OverflowLike = None, keepdims: bool = False, rng: RngLike = None) -> FxpArray:
     """Exact sum along ``axis``, rounded once into ``out_format``.
 
     The default format grows by ``ceil(log2(n))`` integer bits for ``n`` summed elements
@@ -72,7 +81,8 @@ def sum(a, axis=None, out_format=None, rounding=None, overflow=None, keepdims=Fa
                  keepdims=keepdims, rng=rng)
 
 
-def mean(a, axis=None, rounding=None, rng=None, keepdims=False):
+def mean(a: FxpArray, axis: Axis = None, rounding: RoundingLike = None, rng: RngLike = None,
+         keepdims: bool = False) -> FxpArray:
     """Mean along ``axis`` in ``a``'s format: the exact sum divided by ``n``, rounded once.
 
     Stochastic rounding takes ``floor(mean + r * 2**-64)`` with the element's random word
@@ -81,34 +91,34 @@ def mean(a, axis=None, rounding=None, rng=None, keepdims=False):
     return a.mean(axis, rounding=rounding, rng=rng, keepdims=keepdims)
 
 
-def max(a, axis=None, keepdims=False):
+def max(a: FxpArray, axis: Axis = None, keepdims: bool = False) -> FxpArray:
     """Largest element along ``axis`` (same format)."""
     return a.max(axis=axis, keepdims=keepdims)
 
 
-def min(a, axis=None, keepdims=False):
+def min(a: FxpArray, axis: Axis = None, keepdims: bool = False) -> FxpArray:
     """Smallest element along ``axis`` (same format)."""
     return a.min(axis=axis, keepdims=keepdims)
 
 
-def argmax(a, axis=None):
+def argmax(a: FxpArray, axis: int | None = None) -> np.intp | np.ndarray:
     """Index of the largest element along ``axis``."""
     return a.argmax(axis=axis)
 
 
-def argmin(a, axis=None):
+def argmin(a: FxpArray, axis: int | None = None) -> np.intp | np.ndarray:
     """Index of the smallest element along ``axis``."""
     return a.argmin(axis=axis)
 
 
 # --- joining ------------------------------------------------------------------------------
 
-def concatenate(arrays, axis=0):
+def concatenate(arrays: Sequence[ArrayOrFxp], axis: int | None = 0) -> FxpArray:
     """Join arrays along an existing axis, in their common format (the join rule,
     ``docs/numpy.md``: FxpArrays and integers exactly; floats only when exactly representable)."""
     return join(arrays, "fxp.concatenate", np.concatenate, axis=axis)
 
 
-def stack(arrays, axis=0):
+def stack(arrays: Sequence[ArrayOrFxp], axis: int = 0) -> FxpArray:
     """Join arrays along a new axis, in their common format (as :func:`concatenate`)."""
     return join(arrays, "fxp.stack", np.stack, axis=axis)

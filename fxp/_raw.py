@@ -112,7 +112,10 @@ def arithmetic(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
     """``op`` in add / subtract / multiply on raws ``a`` (scale 2**-fa) and ``b`` (2**-fb),
     exact, then rounded once into ``fmt``; numpy broadcasting."""
     rounding, overflow = resolve_modes(rounding, overflow)
-    a, b = np.asarray(a), np.asarray(b)
+    if type(a) is not np.ndarray:
+        a = np.asarray(a)
+    if type(b) is not np.ndarray:
+        b = np.asarray(b)
     same = a.shape == b.shape
     shape = a.shape if same else np.broadcast_shapes(a.shape, b.shape)
     bits_a, bits_b = MAGNITUDE_BITS.get(a.dtype, 999), MAGNITUDE_BITS.get(b.dtype, 999)
@@ -120,9 +123,9 @@ def arithmetic(op, a, fa, b, fb, fmt, rounding=None, overflow=None, rng=None):
         scale, da, db = fa + fb, 0, 0
         fits = bits_a + bits_b <= 126
     else:
-        scale = max(fa, fb)
+        scale = fa if fa > fb else fb
         da, db = scale - fa, scale - fb
-        fits = max(bits_a + da, bits_b + db) <= 126
+        fits = bits_a + da <= 126 and bits_b + db <= 126
     if not fits:
         out, n_over = _wide.arithmetic(op, a, fa, b, fb, fmt, rounding, overflow,
                                        _key(rounding, rng))

@@ -18,8 +18,12 @@ from __future__ import annotations
 import math
 import numbers
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from ._format import FRAC_BITS_RANGE, MAX_WORD_BITS, Format, as_format
+
+if TYPE_CHECKING:
+    from ._typing import FormatLike
 
 #: accumulator widths the bounded-accumulator GEMM emulates (signed two's complement)
 ACC_BITS_RANGE = (2, 64)
@@ -181,7 +185,7 @@ def positive_int(value, name, allow_zero=False):
     return int(value)
 
 
-def worst_case_acc_bits(fmt_a, fmt_b, k):
+def worst_case_acc_bits(fmt_a: FormatLike, fmt_b: FormatLike, k: int) -> int:
     """Smallest signed accumulator width that holds every sum of ``k`` products exactly.
 
     Parameters
@@ -199,7 +203,7 @@ def worst_case_acc_bits(fmt_a, fmt_b, k):
 
     Examples
     --------
-    >>> worst_case_acc_bits("s16.12", "s16.12", 1024)   # 2**30 * 1024 = 2**40 needs 42 bits
+    >>> fxp.analysis.worst_case_acc_bits("s16.12", "s16.12", 1024)   # 2**30 * 1024 = 2**40 needs 42 bits
     42
     """
     fa, fb = as_format(fmt_a), as_format(fmt_b)

@@ -26,13 +26,18 @@ enters as an effective length ``nzr * n``.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from ._format import as_format
 from ._gemm import accumulate_raw, kernel_operand
 from ._raw import quantize
 from ._rules import positive_int, worst_case_acc_bits
+
+if TYPE_CHECKING:
+    from ._typing import FormatLike
 
 
 def _ndtr(x):
@@ -61,7 +66,8 @@ VRR_CUTOFF = 50.0
 
 # --- fixed-point accumulators --------------------------------------------------------------
 
-def overflow_probability(k, sigma_product, acc_bits, acc_frac_bits, mid_sum=True):
+def overflow_probability(k: int | npt.ArrayLike, sigma_product: float, acc_bits: int, acc_frac_bits: int,
+                         mid_sum: bool = True) -> float | np.ndarray:
     """Gaussian estimate of the chance that an accumulation leaves the accumulator.
 
     The sum of ``k`` independent zero-mean products of standard deviation
@@ -92,8 +98,9 @@ def overflow_probability(k, sigma_product, acc_bits, acc_frac_bits, mid_sum=True
     return np.where(k > 0, p, 0.0)[()]
 
 
-def empirical_overflow_rate(k, sigma_a, sigma_b, fmt_a, fmt_b, acc_bits, n_outputs=4096,
-                            seed=0, chunk=None):
+def empirical_overflow_rate(k: int, sigma_a: float, sigma_b: float, fmt_a: FormatLike, fmt_b: FormatLike,
+                            acc_bits: int, n_outputs: int = 4096, seed: int = 0,
+                            chunk: int | None = None) -> float:
     """Fraction of GEMM outputs whose accumulation hit the bound, on Gaussian operands.
 
     Runs the bounded-accumulator kernel of :func:`fxp.matmul` on an (m x k) @ (k x 64)
@@ -122,7 +129,7 @@ def _round_mantissa(x, m, mode):
     return np.where(x == 0, 0.0, np.ldexp(y, scale))
 
 
-_G_CACHE = {}
+_G_CACHE: dict[tuple, np.ndarray] = {}
 
 
 def _truncation_gain(m_p, u_values):
@@ -165,7 +172,8 @@ def _vrr_stagnation(n, m_acc):
     return float((1.0 - q.sum()) + (i * q).sum() / n)
 
 
-def vrr(n, m_acc, m_p, chunk=None, nzr=1.0, model="per_term"):
+def vrr(n: int, m_acc: int, m_p: int, chunk: int | None = None, nzr: float = 1.0,
+        model: Literal["per_term", "stagnation"] = "per_term") -> float:
     """Variance retention ratio of an n-term floating-point accumulation (reconstructed).
 
     Parameters
@@ -203,8 +211,9 @@ def vrr(n, m_acc, m_p, chunk=None, nzr=1.0, model="per_term"):
     return _vrr_per_term(n_eff, m_acc, m_p)
 
 
-def min_acc_mantissa(n, m_p, chunk=None, nzr=1.0, model="per_term", cutoff=VRR_CUTOFF,
-                     max_bits=52):
+def min_acc_mantissa(n: int, m_p: int, chunk: int | None = None, nzr: float = 1.0,
+                     model: Literal["per_term", "stagnation"] = "per_term", cutoff: float = VRR_CUTOFF,
+                     max_bits: int = 52) -> int:
     """Smallest accumulator mantissa with ``exp(n (1 - VRR)) < cutoff`` (Sakr et al.'s rule).
 
     Parameters are those of :func:`vrr`; ``n`` here is the nominal length (the
@@ -230,7 +239,8 @@ def _accumulate_float(products, m_acc, normalize):
     return s
 
 
-def empirical_vrr(n, m_acc, m_p, chunk=None, n_trials=2000, seed=0, normalize="trunc"):
+def empirical_vrr(n: int, m_acc: int, m_p: int, chunk: int | None = None, n_trials: int = 2000, seed: int = 0,
+                  normalize: Literal["trunc", "exact"] = "trunc") -> float:
     """VRR measured by emulating the accumulator on Gaussian products.
 
     Each of ``n_trials`` sums adds ``n`` products p ~ N(0, 1) rounded to ``m_p``

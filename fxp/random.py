@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import numbers
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._kernels._random import Xoroshiro128Plus
+
+if TYPE_CHECKING:
+    from ._typing import RngLike
 
 Xorshift = Xoroshiro128Plus
 
@@ -24,19 +28,19 @@ _lock = threading.Lock()
 _global = Xoroshiro128Plus()
 
 
-def seed(s=None):
+def seed(s: int | np.random.SeedSequence | None = None) -> None:
     """Reseed fxp's global generator (``None``: from OS entropy)."""
     global _global
     with _lock:
         _global = Xoroshiro128Plus(s)
 
 
-def get_generator():
+def get_generator() -> Xoroshiro128Plus:
     """fxp's global :class:`Xoroshiro128Plus` (what ``rng=None`` uses)."""
     return _global
 
 
-def as_bit_generator(rng=None):
+def as_bit_generator(rng: RngLike = None) -> np.random.BitGenerator:
     """Normalise an ``rng=`` argument to a numpy ``BitGenerator``.
 
     Parameters
@@ -57,6 +61,6 @@ def as_bit_generator(rng=None):
     )
 
 
-def draw_key(rng=None):
+def draw_key(rng: RngLike = None) -> int:
     """Draw the one 64-bit key of a stochastic operation from ``rng`` (see :func:`as_bit_generator`)."""
     return int(as_bit_generator(rng).random_raw())

@@ -1,4 +1,6 @@
 """fxp_nn: train neural networks with every tensor in fixed point, built on ``fxp``."""
+from fxp import __version__
+
 from .checkpoint import load_model as load
 from .checkpoint import save_model as save
 from .data import Dataset, DataError, DatasetNotFoundError, load_dataset

@@ -19,6 +19,11 @@ ORACLE = {"fxp._reference", "fxp._reference_gemm"}
 LAZY_EDGES = {("fxp._array", "fxp._numpy")}
 
 
+def _private(name):
+    """``_name`` is private; a dunder such as ``__version__`` is public by Python's convention."""
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
 def _private_fxp_uses(tree):
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -27,14 +32,14 @@ def _private_fxp_uses(tree):
                 yield node.lineno, f"from {node.module} import ..."
             if node.module == "fxp":
                 for alias in node.names:
-                    if alias.name.startswith("_"):
+                    if _private(alias.name):
                         yield node.lineno, f"from fxp import {alias.name}"
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 parts = alias.name.split(".")
                 if parts[0] == "fxp" and any(p.startswith("_") for p in parts[1:]):
                     yield node.lineno, f"import {alias.name}"
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+        elif isinstance(node, ast.Attribute) and _private(node.attr):
             base = node.value
             if isinstance(base, ast.Name) and base.id == "fxp":
                 yield node.lineno, f"fxp.{node.attr}"
@@ -54,6 +59,7 @@ def test_fxp_nn_uses_only_public_fxp_names():
 def test_checker_catches_private_imports():
     code = "import fxp._kernels\nfrom fxp._format import as_format\nfrom fxp import _modes\nfxp._reference.add\n"
     assert len(list(_private_fxp_uses(ast.parse(code)))) == 4
+    assert not list(_private_fxp_uses(ast.parse("from fxp import __version__\nfxp.__version__\n")))
 
 
 def test_import_needs_only_numpy():
@@ -75,6 +81,9 @@ def test_a_missing_optional_dependency_names_its_extra(monkeypatch):
         require("tqdm", "nn")
 
 
+TYPE_ONLY = "type checking only"
+
+
 def _module_name(path):
     parts = path.relative_to(FXP.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -82,14 +91,17 @@ def _module_name(path):
 
 def _fxp_imports(tree, module, is_package=False):
     """``(target, lineno, in_function, absolute)`` for every import of ``fxp`` or one of its
-    modules in ``tree`` (the code of ``module``); ``from . import x`` names module ``x``."""
+    modules in ``tree`` (the code of ``module``); ``from . import x`` names module ``x``.
+    ``in_function`` is TYPE_ONLY under ``if TYPE_CHECKING:`` (read by type checkers, never run)."""
     package = module.split(".") if is_package else module.split(".")[:-1]
-    in_function = set()
+    in_function, type_only = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             in_function.update(id(n) for n in ast.walk(node) if n is not node)
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            type_only.update(id(n) for n in ast.walk(node) if n is not node)
     for node in ast.walk(tree):
-        lazy = id(node) in in_function
+        lazy = TYPE_ONLY if id(node) in type_only else id(node) in in_function
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "fxp":
@@ -106,7 +118,8 @@ def _fxp_imports(tree, module, is_package=False):
 
 
 _FXP_FILES = {_module_name(p): p for p in sorted(FXP.rglob("*.py"))}
-_FXP_MODULES = set(_FXP_FILES) | {f"fxp._kernels.{p.stem}" for p in FXP.glob("_kernels/*.pyx")}
+# the compiled modules: their .pyx in a source tree, their .pyi stubs in a source tree or a wheel
+_FXP_MODULES = set(_FXP_FILES) | {f"fxp._kernels.{p.stem}" for p in FXP.glob("_kernels/*.py[xi]")}
 _IMPORTS = {name: list(_fxp_imports(ast.parse(path.read_text(), str(path)), name,
                                     path.name == "__init__.py"))
             for name, path in _FXP_FILES.items()}
@@ -134,7 +147,7 @@ def test_fxp_module_import_graph_has_no_cycle():
 
 
 def test_function_level_imports_only_at_the_documented_edges():
-    lazy = {(name, t) for name, imports in _IMPORTS.items() for t, _, is_lazy, _ in imports if is_lazy}
+    lazy = {(name, t) for name, imports in _IMPORTS.items() for t, _, is_lazy, _ in imports if is_lazy is True}
     assert lazy == LAZY_EDGES
 
 

@@ -1,6 +1,8 @@
 """The cost model: counts x per-operation energies for every GEMM and weight update."""
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from .dataflow import gemm_counts, gemm_dims
 from .hardware import Hardware
 from .precision import NumberFormat, as_precision
@@ -169,8 +171,9 @@ def _base(name, layer, phase, hw, compute_cycles, dram_cycles, macs, energy):
     return rec
 
 
-def estimate(workload_or_model, hardware=None, precision=None, phase="training",
-             input_shape=None, batch_size=1):
+def estimate(workload_or_model: Any, hardware: Hardware | None = None, precision: Any = None,
+             phase: Literal["training", "inference"] = "training",
+             input_shape: tuple[int, ...] | None = None, batch_size: int = 1) -> Report:
     """Energy and time of running a workload on an accelerator.
 
     Parameters

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from .tables import HOROWITZ_45NM, EnergyTable
 
@@ -69,24 +70,25 @@ class Hardware:
             raise ValueError(f"active_fraction must be in (0, 1], got {self.active_fraction!r}")
 
     @classmethod
-    def scalesim_config(cls, rows, cols, dataflow, ifmap_kb, filter_kb, ofmap_kb, **kw):
+    def scalesim_config(cls, rows: int, cols: int, dataflow: str, ifmap_kb: int, filter_kb: int,
+                        ofmap_kb: int, **kw: Any) -> Hardware:
         """Hardware matching a SCALE-Sim .cfg (SRAM sizes in kB), in compatibility mode."""
         return cls(rows=rows, cols=cols, dataflow=dataflow, ifmap_sram_bytes=1024 * ifmap_kb,
                    filter_sram_bytes=1024 * filter_kb, ofmap_sram_bytes=1024 * ofmap_kb,
                    scalesim=True, **kw)
 
     @property
-    def energy_table(self):
+    def energy_table(self) -> EnergyTable:
         """The energy table at this hardware's node."""
         if self.node_nm == 45:
             return self.table
         return self.table.scaled_to(self.node_nm, self.vdd)
 
     @property
-    def macs(self):
+    def macs(self) -> int:
         """Number of MAC units (rows x cols)."""
         return self.rows * self.cols
 
-    def sram_bytes(self, operand):
+    def sram_bytes(self, operand: str) -> int:
         """SRAM capacity of ``operand`` ("ifmap", "filter", "ofmap") in bytes."""
         return getattr(self, f"{operand}_sram_bytes")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import fxp
 
@@ -43,7 +44,7 @@ class NumberFormat:
                              f"use 'fixed' or one of {sorted(FLOAT_BITS)}")
 
     @property
-    def is_float(self):
+    def is_float(self) -> bool:
         """True for the floating-point formats."""
         return self.kind != "fixed"
 
@@ -79,12 +80,12 @@ class NumberFormat:
         return f"fixed{self.bits}.{self.frac_bits}" if self.kind == "fixed" else self.kind
 
 
-def fixed(bits, frac_bits=None):
+def fixed(bits: int, frac_bits: int | None = None) -> NumberFormat:
     """Fixed-point ``NumberFormat``; ``frac_bits`` defaults to ``bits - 2`` (Gupta's <2, n-2>)."""
     return NumberFormat("fixed", bits, max(bits - 2, 0) if frac_bits is None else frac_bits)
 
 
-def floating(kind):
+def floating(kind: str) -> NumberFormat:
     """Floating-point ``NumberFormat`` named ``kind``."""
     return NumberFormat(kind, FLOAT_BITS.get(kind, -1))
 
@@ -126,7 +127,7 @@ class GemmFormat:
         if self.sr_bits is not None and not (isinstance(self.sr_bits, int) and self.sr_bits > 0):
             raise ValueError(f"sr_bits must be a positive integer or None, got {self.sr_bits!r}")
 
-    def accumulator(self, k):
+    def accumulator(self, k: int) -> NumberFormat:
         """Accumulator format for a K-term dot product."""
         if self.site == "accumulate":
             return self.out
@@ -138,7 +139,7 @@ class GemmFormat:
             self.a.bits + self.b.bits
         return NumberFormat("fixed", min(bits, 64), self.a.frac_bits + self.b.frac_bits)
 
-    def discarded_bits(self, k):
+    def discarded_bits(self, k: int) -> int:
         """Bits dropped when the accumulator value is rounded to the output format (fixed point);
         the number of random bits stochastic rounding needs unless ``sr_bits`` caps it."""
         if self.out.is_float:
@@ -200,7 +201,7 @@ class Precision:
         """The energy model's reading of an ``fxp_nn.PrecisionPolicy`` (see :func:`precision_from_policy`)."""
         return precision_from_policy(policy)
 
-    def gemm(self, phase):
+    def gemm(self, phase: str) -> GemmFormat:
         """The ``GemmFormat`` of a GEMM in ``phase`` ("forward", "input_grad", "weight_grad")."""
         roles = {"forward": (self.activations, self.weights, self.activations),
                  "input_grad": (self.errors, self.weights, self.errors),
@@ -213,11 +214,11 @@ class Precision:
         return GemmFormat(a, b, out, acc, rounding, self.site, self.sr_bits)
 
     @property
-    def label(self):
+    def label(self) -> str:
         """Name shown in reports and comparison tables."""
         return self.name or f"{self.weights} {self.rounding}"
 
-    def with_word_length(self, bits, frac_bits=None, rounding=None):
+    def with_word_length(self, bits: int, frac_bits: int | None = None, rounding: str | None = None) -> Precision:
         """Copy with every fixed-point role set to ``bits`` (for word-length sweeps)."""
         f = fixed(bits, frac_bits)
         return replace(self, weights=f, activations=f, errors=f, weight_grads=f,
@@ -225,7 +226,7 @@ class Precision:
                        update_rounding=rounding or self.update_rounding,
                        name=f"fixed{bits} {rounding or self.rounding}")
 
-    def with_accumulator(self, bits, rounding=None):
+    def with_accumulator(self, bits: int, rounding: str | None = None) -> Precision:
         """Copy with a ``bits``-wide fixed-point accumulator (fraction bits of the products)."""
         if self.weights.is_float:
             raise ValueError("with_accumulator needs fixed-point roles")
@@ -236,28 +237,29 @@ class Precision:
 
     # presets -----------------------------------------------------------------------------
     @classmethod
-    def uniform(cls, fmt, rounding="nearest_even", acc=None, site="writeback", name=""):
+    def uniform(cls, fmt: NumberFormat, rounding: str = "nearest_even", acc: NumberFormat | None = None,
+                site: str = "writeback", name: str = "") -> Precision:
         """Every role in ``fmt``."""
         return cls(fmt, fmt, fmt, fmt, acc, rounding, site, None, None, name or str(fmt))
 
     @classmethod
-    def float32(cls):
+    def float32(cls) -> Precision:
         """Every role and the accumulator in float32."""
         return cls.uniform(floating("float32"), name="float32")
 
     @classmethod
-    def float16(cls):
+    def float16(cls) -> Precision:
         """float16 operands, float32 accumulation (mixed precision)."""
         return cls.uniform(floating("float16"), acc=floating("float32"), name="float16")
 
     @classmethod
-    def bfloat16(cls):
+    def bfloat16(cls) -> Precision:
         """bfloat16 operands, float32 accumulation (mixed precision)."""
         return cls.uniform(floating("bfloat16"), acc=floating("float32"), name="bfloat16")
 
     @classmethod
-    def fixed(cls, bits=16, frac_bits=None, rounding="stochastic", acc_bits=None,
-              site="writeback"):
+    def fixed(cls, bits: int = 16, frac_bits: int | None = None, rounding: str = "stochastic",
+              acc_bits: int | None = None, site: str = "writeback") -> Precision:
         """Every role in fixed point with ``bits`` bits (Gupta et al.: 16 bits, <2,14>, SR)."""
         acc = None if acc_bits is None else NumberFormat("fixed", acc_bits,
                                                          2 * fixed(bits, frac_bits).frac_bits)
@@ -265,7 +267,7 @@ class Precision:
                            name=f"fixed{bits} {rounding}")
 
     @classmethod
-    def int8(cls):
+    def int8(cls) -> Precision:
         """8-bit operands, 32-bit accumulator, round to nearest (inference-style int8)."""
         return cls.fixed(8, 6, "nearest_even", acc_bits=32)
 
@@ -309,7 +311,7 @@ def _acc_format(bits, fmts):
     return NumberFormat("fixed", int(bits), fmts["activations"].frac_bits + fmts["weights"].frac_bits)
 
 
-def precision_from_policy(policy):
+def precision_from_policy(policy: Any) -> Precision:
     """Energy-model ``Precision`` of an ``fxp_nn.PrecisionPolicy`` (roles with ``.fmt``,
     ``.rounding``; ``.acc_bits`` and per-GEMM ``.gemm_accumulators``). A role whose ``fmt`` is
     None is its ``float_dtype`` (float32). GEMMs round once per output (exact products, as

@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from .hardware import Hardware
+    from .precision import Precision
+    from .tables import EnergyTable
+
+#: the energy components of a :class:`Report`, in the order its tables and figures show them
+#: (each record has an ``e_<component>_pj`` field)
 COMPONENTS = ("multiply", "accumulate", "rounding", "rng", "registers", "sram", "dram")
 _SUMMED = ("macs", "compute_cycles", "dram_cycles", "cycles", "memory_bound_cycles", "time_s",
            "rounding_events", "random_bits", "sram_reads_ifmap", "sram_reads_filter",
@@ -35,7 +43,8 @@ class Report:
         What the estimate assumed.
     """
 
-    def __init__(self, records, explanations, hardware, precision, table):
+    def __init__(self, records: list[dict[str, Any]], explanations: dict[str, dict[str, str]],
+                 hardware: Hardware, precision: Precision, table: EnergyTable) -> None:
         self.records = records
         self._explain = explanations
         self.hardware = hardware
@@ -50,48 +59,48 @@ class Report:
         self.totals = totals
 
     @property
-    def total_energy_j(self):
+    def total_energy_j(self) -> float:
         """Total energy in joules."""
         return self.totals["e_total_pj"] * 1e-12
 
     @property
-    def pj_per_mac(self):
+    def pj_per_mac(self) -> float:
         """Total energy per MAC (pJ), including the weight update."""
         return self.totals["pj_per_mac"]
 
     @property
-    def time_s(self):
+    def time_s(self) -> float:
         """Total time in seconds (each item max(compute, DRAM) cycles / clock)."""
         return self.totals["time_s"]
 
     @property
-    def macs(self):
+    def macs(self) -> int:
         """Total MACs of all GEMMs."""
         return self.totals["macs"]
 
     @property
-    def ops_per_s_per_w(self):
+    def ops_per_s_per_w(self) -> float:
         """Operations (2 per MAC) per joule, i.e. ops/s per watt."""
         return self.totals["ops_per_s_per_w"]
 
-    def energy_by_component(self):
+    def energy_by_component(self) -> dict[str, float]:
         """Total energy (pJ) per component."""
         return {c: self.totals[f"e_{c}_pj"] for c in COMPONENTS}
 
-    def to_records(self, **extra):
+    def to_records(self, **extra: Any) -> list[dict[str, Any]]:
         """Records (one dict per GEMM/update, ``extra`` keys added), ready for a DataFrame."""
         return [{**r, **extra} for r in self.records]
 
-    def by_phase(self):
+    def by_phase(self) -> dict[str, dict[str, float]]:
         """Totals per phase: {phase: {quantity: value}}."""
-        out = {}
+        out: dict[str, dict[str, float]] = {}
         for r in self.records:
             d = out.setdefault(r["phase"], dict.fromkeys(_SUMMED, 0))
             for k in _SUMMED:
                 d[k] += r.get(k, 0)
         return out
 
-    def explain(self, name, quantity=None):
+    def explain(self, name: str, quantity: str | None = None) -> str:
         """How a number was obtained: formula, counts, table entry and source.
 
         ``name`` is a record's name (e.g. "fc1", "fc1/weight_grad", "fc1/update");
@@ -107,7 +116,7 @@ class Report:
             raise KeyError(f"{name!r} explains {list(why)}, not {quantity!r}")
         return why[key]
 
-    def summary(self):
+    def summary(self) -> str:
         """One line: energy, time, pJ/MAC, utilization, and the precision/hardware used."""
         hw = self.hardware
         return (f"{self.precision.label} on {hw.rows}x{hw.cols} {hw.dataflow.upper()} "
@@ -116,7 +125,7 @@ class Report:
                 f"{self.ops_per_s_per_w / 1e12:.3g} TOPS/W, "
                 f"utilization {100 * self.totals['utilization']:.1f}%")
 
-    def table(self):
+    def table(self) -> str:
         """Per-layer/phase table (energies in uJ) with a total row."""
         cols = [("name", "{}"), ("MACs", "{:,}"), ("cycles", "{:,.0f}"), ("util%", "{:.1f}"),
                 ("mem-bound", "{:,.0f}"), ("DRAM kB", "{:,.1f}")] + \

@@ -1,10 +1,16 @@
 """Comparisons and sweeps as records (pandas-ready dicts), printed tables and matplotlib plots."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
 from .._optional import require
 from .estimator import estimate
 from .precision import Precision, as_precision
 from .report import COMPONENTS
+
+if TYPE_CHECKING:
+    from .hardware import Hardware
 
 DEFAULT_COMPARISON = ("float32", "bfloat16", "float16", "fixed16_sr", "int8")
 
@@ -19,7 +25,8 @@ def _row(report, **keys):
     return row
 
 
-def compare(workload, precisions=DEFAULT_COMPARISON, hardware=None, baseline=0, **kw):
+def compare(workload: Any, precisions: Iterable[Precision | str] = DEFAULT_COMPARISON,
+            hardware: Hardware | None = None, baseline: int = 0, **kw: Any) -> list[dict[str, Any]]:
     """One record per precision (totals, energy per component, ratios to ``baseline``).
 
     ``precisions`` are ``Precision`` objects or preset names; ``baseline`` indexes the one the
@@ -39,8 +46,11 @@ def compare(workload, precisions=DEFAULT_COMPARISON, hardware=None, baseline=0, 
     return rows
 
 
-def sweep_word_length(workload, bits=range(4, 33), roundings=("nearest_even", "stochastic",
-                      "floor"), hardware=None, base=None, target="operands", **kw):
+def sweep_word_length(workload: Any, bits: Iterable[int] = range(4, 33),
+                      roundings: Iterable[str] = ("nearest_even", "stochastic", "floor"),
+                      hardware: Hardware | None = None, base: Precision | None = None,
+                      target: Literal["operands", "accumulator"] = "operands",
+                      **kw: Any) -> list[dict[str, Any]]:
     """Records of estimates for every fixed-point word length in ``bits`` and rounding mode.
 
     ``target="operands"`` sets every tensor role to ``bits`` (fraction bits = word - 2);
@@ -61,7 +71,8 @@ def sweep_word_length(workload, bits=range(4, 33), roundings=("nearest_even", "s
     return rows
 
 
-def table(rows, columns=None, floatfmt="{:.4g}"):
+def table(rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None,
+          floatfmt: str = "{:.4g}") -> str:
     """Plain-text table of records (all keys of the first record unless ``columns``)."""
     if not rows:
         return "(no rows)"
@@ -75,7 +86,7 @@ def table(rows, columns=None, floatfmt="{:.4g}"):
     return "\n".join(lines)
 
 
-def plot_breakdown(rows, label="precision", ax=None):
+def plot_breakdown(rows: Sequence[Mapping[str, Any]], label: str = "precision", ax: Any = None) -> Any:
     """Stacked bars of energy per component (uJ), one bar per record; returns the Axes."""
     plt = require("matplotlib.pyplot", "plot")
 
@@ -92,7 +103,8 @@ def plot_breakdown(rows, label="precision", ax=None):
     return ax
 
 
-def plot_word_length(rows, y="energy_uj", ax=None, log=True):
+def plot_word_length(rows: Sequence[Mapping[str, Any]], y: str = "energy_uj", ax: Any = None,
+                     log: bool = True) -> Any:
     """``y`` (a record key, default total energy) against word length, one line per rounding
     mode; returns the Axes."""
     plt = require("matplotlib.pyplot", "plot")

@@ -104,13 +104,13 @@ class EnergyTable:
             source += f", x{self.scale:.3g} node scaling SB"
         return Entry(what, pj * self.scale, source)
 
-    def add(self, bits):
+    def add(self, bits: int) -> Entry:
         """Integer (fixed-point) adder of ``bits`` bits."""
         _check_bits(bits)
         rule = "" if any(b == bits for b, _ in self.int_add) else " (linear in width)"
         return self._entry(f"int add {bits}b{rule}", _interp(self.int_add, bits), "int_add")
 
-    def mult(self, a_bits, b_bits):
+    def mult(self, a_bits: int, b_bits: int) -> Entry:
         """Integer multiplier ``a_bits`` x ``b_bits``: interpolated in the product of the widths."""
         _check_bits(a_bits)
         _check_bits(b_bits)
@@ -120,20 +120,20 @@ class EnergyTable:
         return self._entry(f"int mult {a_bits}x{b_bits}b{rule}",
                            _interp(points, a_bits * b_bits), "int_mult")
 
-    def float_add(self, kind):
+    def float_add(self, kind: str) -> Entry:
         """Floating-point add in format ``kind``."""
         return self._entry(f"{kind} add", _lookup(self.fp_add, kind), _fp_group(kind, "fp_add"))
 
-    def float_mult(self, kind):
+    def float_mult(self, kind: str) -> Entry:
         """Floating-point multiply in format ``kind``."""
         return self._entry(f"{kind} mult", _lookup(self.fp_mult, kind),
                            _fp_group(kind, "fp_mult"))
 
-    def register(self, bits):
+    def register(self, bits: int) -> Entry:
         """Writing ``bits`` bits into PE registers."""
         return self._entry(f"register {bits}b", self.register_pj_per_bit * bits, "register")
 
-    def sram(self, bits, capacity_bytes):
+    def sram(self, bits: int, capacity_bytes: float) -> Entry:
         """One SRAM access of ``bits`` bits in an array of ``capacity_bytes``."""
         if capacity_bytes <= 0:
             raise ValueError(f"SRAM capacity must be positive, got {capacity_bytes} bytes")
@@ -141,7 +141,7 @@ class EnergyTable:
         return self._entry(f"SRAM {bits}b access, {capacity_bytes / 1024:g} kB array",
                            pj64 * bits / 64, "sram")
 
-    def scaled_to(self, node_nm, vdd=0.8, from_nm=45):
+    def scaled_to(self, node_nm: float, vdd: float = 0.8, from_nm: float = 45) -> EnergyTable:
         """Copy of this table scaled from ``from_nm`` to ``node_nm`` (Stillmaker-Baas)."""
         factor = node_energy_factor(node_nm, from_nm, vdd)
         return replace(self, name=f"{self.name} scaled to {node_nm:g} nm", scale=self.scale * factor)
@@ -164,6 +164,9 @@ def _fp_group(kind, op):
     return "bfloat16" if kind == "bfloat16" else op
 
 
+#: the default :class:`EnergyTable`: Horowitz (ISSCC 2014) 45 nm integer and floating-point
+#: add/multiply and SRAM energies, with bfloat16 and register energies from the sources
+#: named in ``sources``
 HOROWITZ_45NM = EnergyTable(
     name="Horowitz ISSCC 2014, 45 nm",
     int_add=((8, 0.03), (16, 0.05), (32, 0.1)),
@@ -201,7 +204,7 @@ def _node_energy(node_nm, vdd):
     raise AssertionError("unreachable")
 
 
-def node_energy_factor(to_nm, from_nm=45, vdd=0.8):
+def node_energy_factor(to_nm: float, from_nm: float = 45, vdd: float = 0.8) -> float:
     """Factor that scales logic/SRAM dynamic energy from ``from_nm`` to ``to_nm`` [SB].
 
     Exact at the paper's nodes (130, 90, 65, 45, 32, 20, 16, 14, 10, 7 nm); other nodes are

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..float_conv import output_size
 from ..layers import _pair
@@ -29,7 +31,7 @@ class Conv:
     padding: tuple = (0, 0)
 
     @property
-    def out_hw(self):
+    def out_hw(self) -> tuple[int, int]:
         """Output height and width: floor((H + 2P - R) / S) + 1."""
         (sh, sw), (ph, pw) = self.stride, self.padding
         return (output_size(self.h, self.r, sh, ph), output_size(self.w, self.s, sw, pw))
@@ -63,7 +65,7 @@ class Gemm:
             object.__setattr__(self, "layer", self.name)
 
     @property
-    def macs(self):
+    def macs(self) -> int:
         """Multiply-accumulates: M·N·K."""
         return self.m * self.n * self.k
 
@@ -79,12 +81,12 @@ class Update:
     precision: object = None
 
     @property
-    def name(self):
+    def name(self) -> str:
         """Record name, "<layer>/update"."""
         return f"{self.layer}/update"
 
 
-def conv_gemm(name, conv, batch=1, layer=None):
+def conv_gemm(name: str, conv: Conv, batch: int = 1, layer: str | None = None) -> Gemm:
     """Forward GEMM of a convolution by im2col: M = batch·E·F, N = filters, K = R·S·C."""
     e, f = conv.out_hw
     if e < 1 or f < 1:
@@ -94,7 +96,8 @@ def conv_gemm(name, conv, batch=1, layer=None):
                 conv=conv)
 
 
-def training_step(forward, params=None, skip_first_input_grad=True):
+def training_step(forward: Sequence[Gemm], params: Mapping[str, int] | None = None,
+                  skip_first_input_grad: bool = True) -> list[Gemm | Update]:
     """Expand forward GEMMs into a training step.
 
     For each forward GEMM C = A @ B (M, N, K): input gradient dA = dC @ B^T (M, K, N) (skipped
@@ -106,6 +109,7 @@ def training_step(forward, params=None, skip_first_input_grad=True):
     for g in forward:
         if g.phase != "forward":
             raise ValueError(f"training_step expects forward GEMMs, got {g.name!r} ({g.phase})")
+    work: list[Gemm | Update]
     work, updated = list(forward), set()
     for i, g in enumerate(reversed(forward)):
         base, prec = g.layer, g.precision
@@ -162,7 +166,8 @@ def _param_count(layer):
     return sum(math.prod(p.shape) for p in layer.parameters()) if hasattr(layer, "parameters") else 0
 
 
-def model_gemms(model, input_shape, batch_size=1):
+def model_gemms(model: Any, input_shape: tuple[int, ...],
+                batch_size: int = 1) -> tuple[list[Gemm], dict[str, int]]:
     """Forward GEMMs of an fxp_nn model (duck-typed on the public layer attributes).
 
     Parameters
@@ -260,7 +265,7 @@ def as_workload(work, phase, input_shape=None, batch_size=1):
     return gemms if phase == "inference" else training_step(gemms, params)
 
 
-def mlp_workload(sizes, batch_size=64):
+def mlp_workload(sizes: Sequence[int], batch_size: int = 64) -> list[Gemm]:
     """Forward GEMMs of a fully connected network with layer widths ``sizes`` (the workload of
     ``fxp_nn.mlp(sizes)``, without building the model)."""
     return [Gemm(f"fc{i + 1}", batch_size, b, a) for i, (a, b) in enumerate(zip(sizes, sizes[1:]))]
